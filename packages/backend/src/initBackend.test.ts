@@ -1,0 +1,30 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { initBackend } from './initBackend';
+
+describe('initBackend', () => {
+  it('skips tfjs-node flavours that are not installed and says why', async () => {
+    const report = await initBackend({ prefer: ['tensorflow-gpu', 'tensorflow', 'cpu'], ignoreEnv: true });
+    expect(report.chosen).toBe('cpu');
+    expect(tf.getBackend()).toBe('cpu');
+    expect(report.attempts.map((a) => a.name)).toEqual(['tensorflow-gpu', 'tensorflow', 'cpu']);
+    expect(report.attempts[0].reason).toMatch(/tfjs-node-gpu not installed/);
+    expect(report.summary).toMatch(/^cpu; skipped tensorflow-gpu: /);
+  });
+
+  it('rejects an unknown backend name with a clear error', async () => {
+    await expect(initBackend({ prefer: 'cuda' as never, ignoreEnv: true })).rejects.toThrow(
+      /Error in initBackend: unknown backend 'cuda'/,
+    );
+  });
+
+  it('honours PIXELCNN_BACKEND over the option', async () => {
+    process.env.PIXELCNN_BACKEND = 'cpu';
+    try {
+      const report = await initBackend({ prefer: 'wasm' });
+      expect(report.chosen).toBe('cpu');
+    } finally {
+      delete process.env.PIXELCNN_BACKEND;
+    }
+  });
+});

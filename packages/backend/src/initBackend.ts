@@ -1,0 +1,178 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { registerWasmTrainingKernels } from './wasmKernels';
+import { enableWasmThreads } from './wasmThreads';
+
+/** Backends we know how to prepare, fastest first. */
+export const BACKEND_ORDER = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_ORDER)[number] | 'webgl' | 'webgpu';
+
+/** Environment variable that overrides the backend choice (comma-separated preference list). */
+export const BACKEND_ENV = 'PIXELCNN_BACKEND';
+/** Environment variable for the wasm thread count ("auto" or a number; default 1). */
+export const WASM_THREADS_ENV = 'PIXELCNN_WASM_THREADS';
+
+export interface InitBackendOptions {
+  /** One backend or a preference list; overrides the default order. The env var overrides this. */
+  prefer?: BackendName | readonly BackendName[];
+  /** wasm threads: a count, or 'auto' (as many as the machine allows). Default: env var, else 1. */
+  wasmThreads?: number | 'auto';
+  /** Ignore the PIXELCNN_BACKEND env var. */
+  ignoreEnv?: boolean;
+}
+
+export interface BackendAttempt {
+  name: BackendName;
+  ok: boolean;
+  reason: string;
+}
+
+export interface BackendReport {
+  /** The backend now active (`tf.getBackend()` name, e.g. 'tensorflow' for tfjs-node-gpu). */
+  backend: string;
+  /** Which of our names was chosen. */
+  chosen: BackendName;
+  /** Every backend tried in order, with why it was or was not taken. */
+  attempts: BackendAttempt[];
+  /** wasm only: threads actually running. */
+  threads?: number;
+  /** Kernels this package registered to make training possible on the chosen backend. */
+  registeredKernels: string[];
+  /** One line for a log: "wasm (2 threads); skipped tensorflow-gpu: not installed, ...". */
+  summary: string;
+}
+
+const envOf = (key: string): string | undefined =>
+  typeof process !== 'undefined' && process.env ? process.env[key] : undefined;
+
+function parseList(value: string): BackendName[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean) as BackendName[];
+}
+
+const KNOWN: readonly string[] = [...BACKEND_ORDER, 'webgl', 'webgpu'];
+
+async function importOptional(moduleName: string): Promise<string | null> {
+  try {
+    await import(/* @vite-ignore */ moduleName);
+    return null;
+  } catch (e) {
+    const msg = (e as Error).message ?? String(e);
+    if (/Cannot find (module|package)|ERR_MODULE_NOT_FOUND/.test(msg)) {
+      return `${moduleName} not installed`;
+    }
+    return `${moduleName} failed to load: ${msg.split('\n')[0]}`;
+  }
+}
+
+/**
+ * Try to make `name` the active backend. Returns a reason string on failure, null on success.
+ * tfjs-node(-gpu) are loaded with a dynamic import: they are never dependencies of this package
+ * (their install downloads libtensorflow; see the README).
+ */
+async function tryBackend(
+  name: BackendName,
+  wasmThreads: number | 'auto',
+): Promise<{ reason: string | null; threads?: number; registered: string[] }> {
+  let registered: string[] = [];
+  let threads: number | undefined;
+  if (name === 'tensorflow-gpu' || name === 'tensorflow') {
+    const mod = name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+    const why = await importOptional(mod);
+    if (why) return { reason: why, registered };
+    if (!tf.findBackendFactory('tensorflow')) {
+      return {
+        reason: `${mod} loaded but registered no 'tensorflow' backend on this copy of tfjs-core (${tf.version_core}); install the same tfjs version`,
+        registered,
+      };
+    }
+  } else if (name === 'wasm') {
+    await import('@tensorflow/tfjs-backend-wasm');
+    threads = await enableWasmThreads(wasmThreads);
+    registered = registerWasmTrainingKernels();
+  } else if (name === 'cpu') {
+    await import('@tensorflow/tfjs-backend-cpu');
+  } else if (name === 'webgl') {
+    const why = await importOptional('@tensorflow/tfjs-backend-webgl');
+    if (why) return { reason: why, registered };
+  } else if (name === 'webgpu') {
+    const why = await importOptional('@tensorflow/tfjs-backend-webgpu');
+    if (why) return { reason: why, registered };
+  } else {
+    return { reason: `unknown backend '${name}' (known: ${KNOWN.join(', ')})`, registered };
+  }
+  const tfName = name === 'tensorflow-gpu' ? 'tensorflow' : name;
+  let ok = false;
+  try {
+    ok = await tf.setBackend(tfName);
+  } catch (e) {
+    return { reason: `setBackend('${tfName}') threw: ${(e as Error).message}`, registered };
+  }
+  if (!ok) return { reason: `setBackend('${tfName}') returned false`, registered };
+  await tf.ready();
+  if (name === 'tensorflow-gpu' && !gpuVisible()) {
+    return { reason: 'tfjs-node-gpu loaded but found no CUDA device', registered };
+  }
+  return { reason: null, threads, registered };
+}
+
+function gpuVisible(): boolean {
+  // tfjs-node-gpu falls back to the CPU silently when CUDA is missing; its backend exposes
+  // isUsingGpuDevice on the binding in 4.x.
+  const backend = tf.backend() as unknown as { isUsingGpuDevice?: boolean };
+  return backend.isUsingGpuDevice !== false;
+}
+
+/**
+ * Pick and prepare the fastest available backend: tensorflow-gpu, tensorflow, wasm, cpu (in
+ * that order, unless `prefer` or the PIXELCNN_BACKEND env var says otherwise). On wasm it
+ * registers the kernels training needs (see `registerWasmTrainingKernels`) and, when asked,
+ * runs it multi-threaded. Reports what it chose and why it skipped the others.
+ *
+ * @example
+ * const report = await initBackend();
+ * console.log(report.summary); // "wasm (1 thread); skipped tensorflow-gpu: @tensorflow/tfjs-node-gpu not installed, ..."
+ */
+export async function initBackend(options: InitBackendOptions = {}): Promise<BackendReport> {
+  const envChoice = options.ignoreEnv ? undefined : envOf(BACKEND_ENV);
+  let order: BackendName[];
+  if (envChoice) order = parseList(envChoice);
+  else if (options.prefer)
+    order = typeof options.prefer === 'string' ? [options.prefer] : [...options.prefer];
+  else order = [...BACKEND_ORDER];
+  for (const n of order) {
+    if (!KNOWN.includes(n)) {
+      throw new Error(
+        `Error in initBackend: unknown backend '${n}'${envChoice ? ` (from ${BACKEND_ENV})` : ''}; known: ${KNOWN.join(', ')}`,
+      );
+    }
+  }
+  const envThreads = envOf(WASM_THREADS_ENV);
+  const wasmThreads =
+    options.wasmThreads ?? (envThreads ? (envThreads === 'auto' ? 'auto' : Number(envThreads)) : 1);
+  const attempts: BackendAttempt[] = [];
+  for (const name of order) {
+    const r = await tryBackend(name, wasmThreads);
+    if (r.reason === null) {
+      attempts.push({ name, ok: true, reason: 'available' });
+      const skipped = attempts.filter((a) => !a.ok).map((a) => `${a.name}: ${a.reason}`);
+      const summary =
+        `${name}${r.threads !== undefined ? ` (${r.threads} thread${r.threads === 1 ? '' : 's'})` : ''}` +
+        (skipped.length ? `; skipped ${skipped.join(', ')}` : '');
+      return {
+        backend: tf.getBackend(),
+        chosen: name,
+        attempts,
+        threads: r.threads,
+        registeredKernels: r.registered,
+        summary,
+      };
+    }
+    attempts.push({ name, ok: false, reason: r.reason });
+  }
+  throw new Error(
+    `Error in initBackend: no backend could be started: ${attempts.map((a) => `${a.name}: ${a.reason}`).join('; ')}`,
+  );
+}

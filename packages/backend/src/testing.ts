@@ -1,0 +1,16 @@
+export {
+  type BackendStatus,
+  backendStatus,
+  DEFAULT_TEST_BACKENDS,
+  missingKernels,
+  prepareBackends,
+  selectedBackends,
+  TEST_BACKENDS_ENV,
+} from './testing/backends';
+export {
+  type BackendContext,
+  type DescribeBackendsOptions,
+  describeBackends,
+  expectNoLeaks,
+} from './testing/describeBackends';
+export { quickdrawDir, sharedDir } from './testing/shared';

@@ -1,0 +1,24 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type ViteUserConfig } from 'vitest/config';
+
+const conditions = ['@pixelcnn/source', 'module', 'node', 'import', 'default'];
+
+/**
+ * Vitest config shared by every package: resolves sibling packages to their `src`
+ * (the `@pixelcnn/source` export condition) so tests need no build, and prepares the
+ * tfjs backends once per test file (see packages/test-utils).
+ */
+export function sharedConfig(overrides: ViteUserConfig['test'] = {}): ViteUserConfig {
+  return defineConfig({
+    resolve: { conditions },
+    ssr: { resolve: { conditions, externalConditions: ['@pixelcnn/source'] } },
+    test: {
+      pool: 'forks',
+      testTimeout: 120_000,
+      hookTimeout: 120_000,
+      setupFiles: [fileURLToPath(new URL('./packages/backend/src/testing/setup.ts', import.meta.url))],
+      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      ...overrides,
+    },
+  });
+}
