@@ -16,7 +16,9 @@ export function sharedConfig(overrides: ViteUserConfig['test'] = {}): ViteUserCo
       pool: 'forks',
       testTimeout: 120_000,
       hookTimeout: 120_000,
-      setupFiles: [fileURLToPath(new URL('./packages/backend/src/testing/setup.ts', import.meta.url))],
+      setupFiles: [
+        fileURLToPath(new URL('./packages/backend/src/testing/setup.ts', import.meta.url)),
+      ],
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
       ...overrides,
     },

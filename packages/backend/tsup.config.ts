@@ -1,11 +1,11 @@
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options } from 'tsup';
 
-const common = {
+const common: Options = {
   dts: true,
   sourcemap: true,
   target: 'es2022',
   external: [/^@tensorflow\//, /^@pixelcnn\//, 'vitest'],
-} as const;
+};
 
 export default defineConfig([
   { ...common, entry: ['src/index.ts', 'src/testing.ts'], format: ['esm', 'cjs'], clean: true },

@@ -4,7 +4,10 @@ import { initBackend } from './initBackend';
 
 describe('initBackend', () => {
   it('skips tfjs-node flavours that are not installed and says why', async () => {
-    const report = await initBackend({ prefer: ['tensorflow-gpu', 'tensorflow', 'cpu'], ignoreEnv: true });
+    const report = await initBackend({
+      prefer: ['tensorflow-gpu', 'tensorflow', 'cpu'],
+      ignoreEnv: true,
+    });
     expect(report.chosen).toBe('cpu');
     expect(tf.getBackend()).toBe('cpu');
     expect(report.attempts.map((a) => a.name)).toEqual(['tensorflow-gpu', 'tensorflow', 'cpu']);

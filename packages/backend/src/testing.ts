@@ -13,4 +13,5 @@ export {
   describeBackends,
   expectNoLeaks,
 } from './testing/describeBackends';
+export { expectReadmeShows } from './testing/readme';
 export { quickdrawDir, sharedDir } from './testing/shared';

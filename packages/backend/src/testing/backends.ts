@@ -37,7 +37,10 @@ export async function prepareBackends(): Promise<Map<BackendName, BackendStatus>
       const report = await initBackend({ prefer: name, ignoreEnv: true });
       statuses.set(name, { name, tfName: report.backend, available: true });
     } catch (e) {
-      const reason = (e as Error).message.replace(/^Error in initBackend: no backend could be started: /, '');
+      const reason = (e as Error).message.replace(
+        /^Error in initBackend: no backend could be started: /,
+        '',
+      );
       statuses.set(name, { name, tfName: name, available: false, reason });
     }
   }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { BackendName } from '../initBackend';
 import { afterEach, beforeAll, beforeEach, describe, expect } from 'vitest';
+import type { BackendName } from '../initBackend';
 import { backendStatus, missingKernels, selectedBackends } from './backends';
 
 export interface DescribeBackendsOptions {
