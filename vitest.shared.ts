@@ -20,6 +20,9 @@ export function sharedConfig(overrides: ViteUserConfig['test'] = {}): ViteUserCo
         fileURLToPath(new URL('./packages/backend/src/testing/setup.ts', import.meta.url)),
       ],
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      // The json report feeds scripts/test-summary.mjs (one "N passed, N failed" line for CI).
+      reporters: ['default', 'json'],
+      outputFile: { json: 'test-results/vitest.json' },
       ...overrides,
     },
   });
