@@ -1,0 +1,82 @@
+import { describeBackends } from '@pixelcnn/backend/testing';
+import * as tf from '@tensorflow/tfjs-core';
+import { expect, it } from 'vitest';
+import { log1mexp64, logSigmoid64 } from '../test/reference64';
+import { log1mexp, logDiffSigmoid, logSigmoid } from './stableMath';
+
+describeBackends('stableMath', () => {
+  it('log1mexp has float32 relative accuracy from t = 1e-30 to 79 (vs float64)', async () => {
+    const ts: number[] = [];
+    for (let e = -30; e <= 1.9; e += 0.01) ts.push(Math.fround(10 ** e));
+    ts.push(
+      Math.fround(Math.LN2),
+      Math.fround(Math.LN2 * (1 + 1e-7)),
+      Math.fround(Math.LN2 * (1 - 1e-7)),
+    );
+    const y = await log1mexp(tf.tensor1d(ts)).data();
+    let maxRel = 0;
+    ts.forEach((t, i) => {
+      const r = log1mexp64(t);
+      maxRel = Math.max(maxRel, Math.abs(y[i] - r) / Math.abs(r));
+    });
+    expect(maxRel).toBeLessThan(4e-7);
+  });
+
+  it('the naive float32 log(1 - exp(-t)) fails where log1mexp does not (sanity of the test)', async () => {
+    const t = tf.tensor1d([1e-9, 1e-7, 20]);
+    const naive = await tf.log(tf.sub(1, tf.exp(tf.neg(t)))).data();
+    const ours = await log1mexp(t).data();
+    expect(Number.isFinite(naive[0])).toBe(false); // log(0)
+    expect(Math.abs(naive[2] - log1mexp64(20))).toBeGreaterThan(0); // exactly 0 instead of -2e-9
+    expect(Math.abs(ours[0] - log1mexp64(1e-9))).toBeLessThan(1e-5);
+    expect(Math.abs(ours[2] / log1mexp64(20) - 1)).toBeLessThan(1e-6);
+  });
+
+  it('log1mexp gradient is 1/(exp(t) - 1), finite everywhere (no comparison-op gradient needed)', async () => {
+    const ts = [1e-30, 1e-6, 0.3, Math.fround(Math.LN2), 0.7, 2, 30, 80];
+    const g = await tf
+      .grad((t: tf.Tensor) => tf.sum(log1mexp(t)))(tf.tensor1d(ts))
+      .data();
+    ts.forEach((t, i) => {
+      const want = 1 / Math.expm1(Math.fround(t));
+      expect(Number.isFinite(g[i])).toBe(true);
+      expect(Math.abs(g[i] / want - 1)).toBeLessThan(1e-5);
+    });
+  });
+
+  it('logSigmoid matches float64 and differentiates a non-variable tensor', async () => {
+    const zs = [-200, -30, -1, 0, 1, 30, 200];
+    const z = tf.tensor1d(zs);
+    const y = await logSigmoid(z).data();
+    zs.forEach((v, i) => {
+      expect(Math.abs(y[i] - logSigmoid64(v))).toBeLessThan(1e-5 * Math.max(1, Math.abs(v)));
+    });
+    const g = await tf
+      .grad((x: tf.Tensor) => tf.sum(logSigmoid(x)))(z)
+      .data();
+    zs.forEach((v, i) => {
+      expect(g[i]).toBeCloseTo(1 / (1 + Math.exp(v)), 6);
+    });
+  });
+
+  it('logDiffSigmoid is accurate deep in both tails and in the middle', async () => {
+    const pairs: [number, number][] = [
+      [-1, 1],
+      [-0.001, 0.001],
+      [40, 41],
+      [-41, -40],
+      [300, 300.5],
+      [-300.5, -300],
+      [0.5, 80],
+    ];
+    const a = tf.tensor1d(pairs.map((p) => p[0]));
+    const b = tf.tensor1d(pairs.map((p) => p[1]));
+    const y = await logDiffSigmoid(a, b).data();
+    pairs.forEach(([pa, pb], i) => {
+      // independent float64: log(sigmoid(b) - sigmoid(a)) through the complementary side when a > 0
+      const [lo, hi] = pa > 0 ? [-pb, -pa] : [pa, pb];
+      const r = logSigmoid64(hi) + Math.log(-Math.expm1(logSigmoid64(lo) - logSigmoid64(hi)));
+      expect(Math.abs(y[i] - r)).toBeLessThan(1e-4);
+    });
+  });
+});

@@ -1,0 +1,94 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import { type MixtureParams, numCoeffs } from './mixtureParams';
+
+const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
+
+/** Check `low`/`high` and return high - low. */
+export function checkRange(fn: string, low: number, high: number): number {
+  if (!Number.isInteger(low) || !Number.isInteger(high)) {
+    throw new Error(`Error in ${fn}: low and high must be integers, got low=${low}, high=${high}`);
+  }
+  if (high <= low) {
+    throw new Error(`Error in ${fn}: high must be > low, got low=${low}, high=${high}`);
+  }
+  if (high - low > 2 ** 23) {
+    throw new Error(`Error in ${fn}: high - low must be <= 2^23 (float32), got ${high - low}`);
+  }
+  return high - low;
+}
+
+/** Check the four tensors agree; return batch shape, K and C. */
+export function checkParams(
+  fn: string,
+  p: MixtureParams,
+): { batch: number[]; K: number; C: number } {
+  if (!p?.logits || !p.locs || !p.scales || !p.coeffs) {
+    throw new Error(`Error in ${fn}: params must have logits, locs, scales and coeffs tensors`);
+  }
+  const { logits, locs, scales, coeffs } = p;
+  if (logits.rank < 1 || locs.rank !== logits.rank + 1) {
+    throw new Error(
+      `Error in ${fn}: expected logits [..., K] and locs [..., K, C], got logits ${fmt(logits.shape)}, locs ${fmt(locs.shape)}`,
+    );
+  }
+  const batch = logits.shape.slice(0, -1);
+  const K = logits.shape[logits.rank - 1];
+  const C = locs.shape[locs.rank - 1];
+  const want = [...batch, K, C];
+  const wantCoeffs = [...batch, K, numCoeffs(C)];
+  const same = (a: readonly number[], b: readonly number[]) =>
+    a.length === b.length && a.every((d, i) => d === b[i]);
+  if (!same(locs.shape, want) || !same(scales.shape, want) || !same(coeffs.shape, wantCoeffs)) {
+    throw new Error(
+      `Error in ${fn}: params disagree: logits ${fmt(logits.shape)} (K=${K}) needs locs and scales ${fmt(want)} and coeffs ${fmt(wantCoeffs)}, ` +
+        `got locs ${fmt(locs.shape)}, scales ${fmt(scales.shape)}, coeffs ${fmt(coeffs.shape)}`,
+    );
+  }
+  for (const [name, t] of Object.entries(p) as [string, tf.Tensor][]) {
+    if (t.dtype !== 'float32') {
+      throw new Error(`Error in ${fn}: params.${name} must be float32, got ${t.dtype}`);
+    }
+  }
+  return { batch, K, C };
+}
+
+/** numpy broadcast of two shapes, or undefined if they do not broadcast. */
+export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] | undefined {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const x = a[a.length - n + i] ?? 1;
+    const y = b[b.length - n + i] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) return undefined;
+    out.push(x === 1 ? y : x);
+  }
+  return out;
+}
+
+/** Check pixel values (data read): integers in [low, high], no NaN. */
+export function checkValues(
+  fn: string,
+  name: string,
+  x: tf.Tensor,
+  low: number,
+  high: number,
+): void {
+  const data = x.dataSync();
+  let bad = 0;
+  let first = -1;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (!(v >= low && v <= high && Number.isInteger(v))) {
+      if (first < 0) first = i;
+      bad++;
+    }
+  }
+  if (bad > 0) {
+    throw new Error(
+      `Error in ${fn}: ${name} ${fmt(x.shape)} must hold integers in [${low}, ${high}]; ` +
+        `${bad} value(s) do not, the first is ${data[first]} at flat index ${first}`,
+    );
+  }
+}
+
+export { fmt as formatShape };
