@@ -1,0 +1,17 @@
+import { fileURLToPath } from 'node:url';
+import { expectReadmeShows } from '@pixelcnn/backend/testing';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { main } from '../examples/readme';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+describe('README', () => {
+  it('shows examples/readme.ts verbatim, and the example runs as it says', async () => {
+    expectReadmeShows(here('../README.md'), here('../examples/readme.ts'));
+    const before = tf.memory().numTensors;
+    const r = await main();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(r).toEqual({ u: [2, 8, 8, 16], ul: [2, 8, 8, 16], same: true, dropoutChanged: true });
+  });
+});
