@@ -1,3 +1,4 @@
+export { registerConv2dGradient } from './conv2dGradient';
 export {
   BACKEND_ENV,
   BACKEND_ORDER,
@@ -8,5 +9,12 @@ export {
   initBackend,
   WASM_THREADS_ENV,
 } from './initBackend';
-export { registerWasmTrainingKernels } from './wasmKernels';
-export { enableWasmThreads } from './wasmThreads';
+export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './wasmKernels';
+export {
+  enableWasmThreads,
+  MAX_WASM_THREADS,
+  WASM_THREADS_PINNED_VERSION,
+  type WasmThreadsReport,
+  wasmThreadsReport,
+} from './wasmThreads';
+export { registerZeroGradients, ZERO_GRADIENT_KERNELS } from './zeroGradients';

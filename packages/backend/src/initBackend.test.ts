@@ -31,3 +31,20 @@ describe('initBackend', () => {
     }
   });
 });
+
+describe('initBackend wasm threads option', () => {
+  it('rejects a PIXELCNN_WASM_THREADS that is neither auto nor a positive integer', async () => {
+    const before = process.env.PIXELCNN_WASM_THREADS;
+    try {
+      for (const bad of ['0', 'two', '1.5', '-1']) {
+        process.env.PIXELCNN_WASM_THREADS = bad;
+        await expect(initBackend({ prefer: 'cpu', ignoreEnv: true })).rejects.toThrow(
+          `Error in initBackend: PIXELCNN_WASM_THREADS must be 'auto' or a positive integer, got '${bad}'`,
+        );
+      }
+    } finally {
+      if (before === undefined) delete process.env.PIXELCNN_WASM_THREADS;
+      else process.env.PIXELCNN_WASM_THREADS = before;
+    }
+  });
+});

@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+// Gradients (and chained ops) for every backend. tfjs-core's own `dist/register_all_gradients`
+// cannot load in plain Node ESM (directory imports) and its Node bundle registers none; the
+// @tensorflow/tfjs union package's bundles register them all, in Node and in bundlers alike.
+import '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from './wasmKernels';
-import { enableWasmThreads } from './wasmThreads';
+import { enableWasmThreads, wasmThreadsReport } from './wasmThreads';
 
 /** Backends we know how to prepare, fastest first. */
 export const BACKEND_ORDER = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -36,6 +39,8 @@ export interface BackendReport {
   attempts: BackendAttempt[];
   /** wasm only: threads actually running. */
   threads?: number;
+  /** wasm only: why that many threads (e.g. the failure behind a fallback to one). */
+  threadsReason?: string;
   /** Kernels this package registered to make training possible on the chosen backend. */
   registeredKernels: string[];
   /** One line for a log: "wasm (2 threads); skipped tensorflow-gpu: not installed, ...". */
@@ -75,9 +80,15 @@ async function importOptional(moduleName: string): Promise<string | null> {
 async function tryBackend(
   name: BackendName,
   wasmThreads: number | 'auto',
-): Promise<{ reason: string | null; threads?: number; registered: string[] }> {
+): Promise<{
+  reason: string | null;
+  threads?: number;
+  threadsReason?: string;
+  registered: string[];
+}> {
   let registered: string[] = [];
   let threads: number | undefined;
+  let threadsReason: string | undefined;
   if (name === 'tensorflow-gpu' || name === 'tensorflow') {
     const mod = name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
     const why = await importOptional(mod);
@@ -91,6 +102,7 @@ async function tryBackend(
   } else if (name === 'wasm') {
     await import('@tensorflow/tfjs-backend-wasm');
     threads = await enableWasmThreads(wasmThreads);
+    threadsReason = wasmThreadsReport()?.reason;
     registered = registerWasmTrainingKernels();
   } else if (name === 'cpu') {
     await import('@tensorflow/tfjs-backend-cpu');
@@ -115,7 +127,7 @@ async function tryBackend(
   if (name === 'tensorflow-gpu' && !gpuVisible()) {
     return { reason: 'tfjs-node-gpu loaded but found no CUDA device', registered };
   }
-  return { reason: null, threads, registered };
+  return { reason: null, threads, threadsReason, registered };
 }
 
 function gpuVisible(): boolean {
@@ -149,7 +161,12 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       );
     }
   }
-  const envThreads = envOf(WASM_THREADS_ENV);
+  const envThreads = envOf(WASM_THREADS_ENV)?.trim();
+  if (envThreads && envThreads !== 'auto' && !/^[1-9][0-9]*$/.test(envThreads)) {
+    throw new Error(
+      `Error in initBackend: ${WASM_THREADS_ENV} must be 'auto' or a positive integer, got '${envThreads}'`,
+    );
+  }
   const wasmThreads =
     options.wasmThreads ?? (envThreads ? (envThreads === 'auto' ? 'auto' : Number(envThreads)) : 1);
   const attempts: BackendAttempt[] = [];
@@ -158,14 +175,16 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     if (r.reason === null) {
       attempts.push({ name, ok: true, reason: 'available' });
       const skipped = attempts.filter((a) => !a.ok).map((a) => `${a.name}: ${a.reason}`);
+      const fellBack = r.threads === 1 && wasmThreads !== 1 && r.threadsReason;
       const summary =
-        `${name}${r.threads !== undefined ? ` (${r.threads} thread${r.threads === 1 ? '' : 's'})` : ''}` +
+        `${name}${r.threads !== undefined ? ` (${r.threads} thread${r.threads === 1 ? '' : 's'}${fellBack ? `: ${r.threadsReason}` : ''})` : ''}` +
         (skipped.length ? `; skipped ${skipped.join(', ')}` : '');
       return {
         backend: tf.getBackend(),
         chosen: name,
         attempts,
         threads: r.threads,
+        threadsReason: r.threadsReason,
         registeredKernels: r.registered,
         summary,
       };

@@ -8,6 +8,17 @@ export {
   TEST_BACKENDS_ENV,
 } from './testing/backends';
 export {
+  type ConvGeometry,
+  type ConvLayout,
+  conv2dFilterGradRef,
+  conv2dInputGradRef,
+  conv2dRef,
+  convLayout,
+  type RefPad,
+  randomValues,
+  relativeError,
+} from './testing/convReference';
+export {
   type BackendContext,
   type DescribeBackendsOptions,
   describeBackends,

@@ -1,7 +1,63 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { conv2dBackpropFilterWasmConfig } from './conv2dBackpropFilterWasm';
+import {
+  conv2dBackpropInputWasmConfig,
+  rememberStockConv2dBackpropInput,
+} from './conv2dBackpropInputWasm';
+import { registerConv2dGradient } from './conv2dGradient';
+import { unsortedSegmentSumWasmConfig } from './unsortedSegmentSumWasm';
+import { registerZeroGradients } from './zeroGradients';
+
+/** Kernels this package registers for the wasm backend (tfjs 4.22). */
+export const WASM_TRAINING_KERNELS = [
+  'Conv2DBackpropFilter',
+  'Conv2DBackpropInput',
+  'UnsortedSegmentSum',
+] as const;
+
+const OURS: readonly tf.KernelConfig[] = [
+  conv2dBackpropFilterWasmConfig,
+  conv2dBackpropInputWasmConfig,
+  unsortedSegmentSumWasmConfig,
+];
+
+const isOurs = (config: tf.KernelConfig | undefined, ours: tf.KernelConfig): boolean =>
+  config !== undefined && config.kernelFunc === ours.kernelFunc;
+
 /**
- * Kernels the stock wasm backend lacks for training (filled in by the backend work):
- * returns the names of the kernels registered.
+ * Make the wasm backend able to train a PixelCNN++ (and fast at it). Registers, for backend
+ * 'wasm':
+ * - `Conv2DBackpropFilter` (missing in tfjs 4.22: the weight gradient of conv2d and
+ *   conv2dTranspose threw), built from Transpose + a dilated Conv2D + Slice;
+ * - `Conv2DBackpropInput`, replacing the stock naive loop with one XNNPACK Conv2D of the
+ *   zero-inserted dy and the flipped filter (also conv2dTranspose's forward pass);
+ * - `UnsortedSegmentSum` (missing; `tf.gather`'s gradient), as a one-hot matrix product;
+ * and, for every backend (gradients are global): zero gradients for comparison and logical ops
+ * (`tf.where(tf.greater(w, 0), ...)` on a gradient path), and conv2d gradients for dilations
+ * and numeric pads with a dimRoundingMode (both wrong or refused in tfjs 4.22).
+ *
+ * Idempotent; call it after importing `@tensorflow/tfjs-backend-wasm` (and, to be safe, before
+ * `tf.setBackend('wasm')`; if the wasm backend is already running, the kernels are set up on
+ * it now). Returns the names of the wasm kernels now ours, whether registered by this call or
+ * an earlier one.
  */
 export function registerWasmTrainingKernels(): string[] {
-  return [];
+  const names: string[] = [];
+  for (const ours of OURS) {
+    const current = tf.getKernel(ours.kernelName, 'wasm');
+    if (!isOurs(current, ours)) {
+      if (current) {
+        if (ours.kernelName === 'Conv2DBackpropInput') rememberStockConv2dBackpropInput(current);
+        tf.unregisterKernel(ours.kernelName, 'wasm');
+      }
+      tf.registerKernel(ours);
+      // setupFunc normally runs when the backend starts; a running backend gets it now.
+      const running = tf.findBackend('wasm');
+      if (running && ours.setupFunc) ours.setupFunc(running);
+    }
+    names.push(ours.kernelName);
+  }
+  registerZeroGradients();
+  registerConv2dGradient();
+  return names;
 }
