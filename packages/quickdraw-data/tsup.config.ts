@@ -5,6 +5,8 @@ export default defineConfig({
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,
+  // One copy of the shared modules for both entries in CJS too (classes keep one identity).
+  splitting: true,
   sourcemap: true,
   target: 'es2022',
   external: [/^@tensorflow\//, /^@pixelcnn\//],
