@@ -1,0 +1,86 @@
+export type { ConvFn, GatedResnetParams } from '@pixelcnn/gated-resnet';
+export { bitsPerDim, type MixtureParams } from '@pixelcnn/logistic-mixture';
+export type { ConvParams, DenseParams } from '@pixelcnn/masked-conv';
+export {
+  conditionalUnits,
+  PIXELCNN_DEFAULTS,
+  type PixelCNNConfig,
+  RESNET_ACTIVATIONS,
+  type ResolvedPixelCNNConfig,
+  resolveConfig,
+} from './config';
+export {
+  broadcastShapes,
+  type PreparedInputs,
+  prepareLogProbInputs,
+  prepareSampleConditional,
+  scaleImages,
+  type TensorInput,
+} from './inputs';
+export {
+  applyHead,
+  applyInit,
+  applyResample,
+  applyResnetBlock,
+  type BlockParams,
+  convFn,
+  createNetworkParams,
+  disposeNetworkParams,
+  type ForwardOptions,
+  type NamedVariable,
+  type NetworkParams,
+  networkForward,
+  networkVariables,
+  STREAM_CONV,
+  type Streams,
+} from './network';
+export {
+  type BlockSpec,
+  type ConvKind,
+  type ConvSpec,
+  type InitSpec,
+  type NetworkPlan,
+  networkPlan,
+  type ResampleSpec,
+  type ResnetSpec,
+  type Stream,
+} from './networkPlan';
+export {
+  type LogProbOptions,
+  PixelCNN,
+  type SampleOptions,
+  samplingNoise,
+} from './pixelCnn';
+export {
+  drawPixel,
+  naiveSampler,
+  type PixelProgress,
+  pixelAt,
+  SAMPLERS,
+  type Sampler,
+  type SamplerNetwork,
+  type SamplerOptions,
+  type SamplingNoise,
+  setPixel,
+} from './samplers';
+export {
+  artifactsToModelJSON,
+  crc32,
+  type DecodedModel,
+  decodeArtifacts,
+  encodeArtifacts,
+  modelJSONToArtifacts,
+  type NamedWeight,
+  PIXELCNN_FORMAT,
+  PIXELCNN_FORMAT_VERSION,
+  WEIGHTS_FILE,
+} from './serialization';
+export {
+  evaluateNll,
+  PIXELCNNPP_TRAINING,
+  Trainer,
+  type TrainerOptions,
+  type TrainerState,
+  type TrainStepResult,
+} from './trainer';
+export { WeightEMA, type WeightEMAOptions } from './weightEma';

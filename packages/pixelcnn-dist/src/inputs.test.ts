@@ -1,0 +1,161 @@
+import { describeBackends } from '@pixelcnn/backend/testing';
+import * as tf from '@tensorflow/tfjs-core';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from './config';
+import {
+  broadcastShapes,
+  prepareLogProbInputs,
+  prepareSampleConditional,
+  sampleShapeOf,
+} from './inputs';
+
+describe('broadcastShapes', () => {
+  it('follows numpy rules (property, against a direct definition)', () => {
+    const dim = fc.integer({ min: 1, max: 3 });
+    fc.assert(
+      fc.property(fc.array(dim, { maxLength: 4 }), fc.array(dim, { maxLength: 4 }), (a, b) => {
+        const n = Math.max(a.length, b.length);
+        const pa = [...Array(n - a.length).fill(1), ...a];
+        const pb = [...Array(n - b.length).fill(1), ...b];
+        const ok = pa.every((x, i) => x === pb[i] || x === 1 || pb[i] === 1);
+        const want = ok ? pa.map((x, i) => Math.max(x, pb[i])) : null;
+        expect(broadcastShapes(a, b)).toEqual(want);
+      }),
+    );
+  });
+});
+
+describe('sampleShapeOf', () => {
+  it('accepts a count or a shape and rejects n < 1', () => {
+    expect(sampleShapeOf('sample', 3)).toEqual([3]);
+    expect(sampleShapeOf('sample', [2, 3])).toEqual([2, 3]);
+    expect(() => sampleShapeOf('sample', 0)).toThrow(
+      'Error in sample: n must be an integer >= 1 or a non-empty array of them, got 0',
+    );
+    expect(() => sampleShapeOf('sample', [2, 0])).toThrow(/n must be an integer >= 1/);
+    expect(() => sampleShapeOf('sample', 1.5)).toThrow(/n must be an integer >= 1/);
+    expect(() => sampleShapeOf('sample', [])).toThrow(/n must be an integer >= 1/);
+  });
+});
+
+describeBackends('prepareLogProbInputs', () => {
+  const uncond = resolveConfig({ imageShape: [2, 2, 1], high: 3, numHierarchies: 1 });
+  const vec = resolveConfig({
+    imageShape: [2, 2, 1],
+    high: 3,
+    numHierarchies: 1,
+    conditionalShape: [2],
+  });
+  const label = resolveConfig({
+    imageShape: [2, 2, 1],
+    high: 3,
+    numHierarchies: 1,
+    conditionalShape: [],
+    numClasses: 3,
+  });
+
+  it('flattens image batch dims (unconditional)', () => {
+    const p = prepareLogProbInputs('logProb', tf.zeros([2, 3, 2, 2, 1]), undefined, uncond, true);
+    expect(p.batchShape).toEqual([2, 3]);
+    expect(p.images.shape).toEqual([6, 2, 2, 1]);
+    expect(p.h).toBeUndefined();
+    const single = prepareLogProbInputs('logProb', tf.zeros([2, 2, 1]), undefined, uncond, true);
+    expect(single.batchShape).toEqual([]);
+    expect(single.images.shape).toEqual([1, 2, 2, 1]);
+  });
+
+  it("broadcasts image and conditional batch dims (TFP's _log_prob)", async () => {
+    const imgs = tf.tensor4d([0, 1, 2, 3, 3, 2, 1, 0], [2, 2, 2, 1]); // [2] batch
+    const cond = tf.tensor3d([1, 2, 3, 4, 5, 6], [3, 1, 2]); // batch [3, 1]
+    const p = prepareLogProbInputs('logProb', imgs, cond, vec, true);
+    expect(p.batchShape).toEqual([3, 2]);
+    expect(p.images.shape).toEqual([6, 2, 2, 1]);
+    expect(p.h!.shape).toEqual([6, 2]);
+    expect(Array.from(await p.h!.data())).toEqual([1, 2, 1, 2, 3, 4, 3, 4, 5, 6, 5, 6]);
+    const im = await p.images.data();
+    expect(Array.from(im.slice(0, 8))).toEqual([0, 1, 2, 3, 3, 2, 1, 0]);
+  });
+
+  it('one-hot encodes scalar labels with numClasses', async () => {
+    const p = prepareLogProbInputs('logProb', tf.zeros([2, 2, 2, 1]), [2, 0], label, true);
+    expect(Array.from(await p.h!.data())).toEqual([0, 0, 1, 1, 0, 0]);
+  });
+
+  it('throws clear errors', () => {
+    expect(() =>
+      prepareLogProbInputs('logProb', tf.zeros([2, 3, 1]), undefined, uncond, true),
+    ).toThrow(
+      'Error in logProb: expected images of shape [..., 2, 2, 1] (imageShape), got [2, 3, 1]',
+    );
+    expect(() =>
+      prepareLogProbInputs('logProb', tf.fill([2, 2, 1], 4), undefined, uncond, true),
+    ).toThrow(
+      /Error in logProb: pixel values must be integers in \[low, high\] = \[0, 3\]; found 4 at flat index 0/,
+    );
+    expect(() =>
+      prepareLogProbInputs('logProb', tf.fill([2, 2, 1], -1), undefined, uncond, true),
+    ).toThrow(/found -1/);
+    expect(() =>
+      prepareLogProbInputs('logProb', tf.fill([2, 2, 1], 1.5), undefined, uncond, true),
+    ).toThrow(/found 1.5/);
+    expect(() =>
+      prepareLogProbInputs('logProb', tf.fill([2, 2, 1], Number.NaN), undefined, uncond, true),
+    ).toThrow(/found NaN/);
+    expect(() =>
+      prepareLogProbInputs('logProb', tf.zeros([2, 2, 1]), [1, 2], uncond, true),
+    ).toThrow('Error in logProb: got a conditionalInput but this PixelCNN has no conditionalShape');
+    expect(() =>
+      prepareLogProbInputs('logProb', tf.zeros([2, 2, 1]), undefined, vec, true),
+    ).toThrow(/this PixelCNN is conditional \(conditionalShape \[2\]\); pass conditionalInput/);
+    expect(() =>
+      prepareLogProbInputs('logProb', tf.zeros([2, 2, 1]), [1, 2, 3], vec, true),
+    ).toThrow(
+      'Error in logProb: conditionalInput must have shape [...batch, 2] (conditionalShape [2]), got [3]',
+    );
+    expect(() =>
+      prepareLogProbInputs('logProb', tf.zeros([2, 2, 2, 1]), tf.zeros([3, 2]), vec, true),
+    ).toThrow(
+      'Error in logProb: image batch shape [2] and conditional batch shape [3] do not broadcast',
+    );
+    expect(() => prepareLogProbInputs('logProb', tf.zeros([2, 2, 1]), 3, label, true)).toThrow(
+      'Error in logProb: class labels must be integers in [0, 2] (numClasses 3); found 3',
+    );
+  });
+});
+
+describeBackends('prepareSampleConditional', () => {
+  const vec = resolveConfig({ imageShape: [2, 2, 1], numHierarchies: 1, conditionalShape: [2] });
+  it('repeats a conditional batch as the fastest sample dims (TFP _sample_n)', async () => {
+    const h = prepareSampleConditional(
+      'sample',
+      [2, 3],
+      [
+        [1, 1],
+        [2, 2],
+        [3, 3],
+      ],
+      vec,
+    )!;
+    expect(h.shape).toEqual([6, 2]);
+    expect(Array.from(await h.data())).toEqual([1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3]);
+    const one = prepareSampleConditional('sample', [4], [5, 6], vec)!;
+    expect(Array.from(await one.data())).toEqual([5, 6, 5, 6, 5, 6, 5, 6]);
+  });
+  it('requires the sample shape to end with the conditional batch shape', () => {
+    expect(() =>
+      prepareSampleConditional(
+        'sample',
+        [4],
+        [
+          [1, 1],
+          [2, 2],
+          [3, 3],
+        ],
+        vec,
+      ),
+    ).toThrow(
+      "Error in sample: the sample shape [4] must end with the conditional input's batch shape [3] (TFP's rule)",
+    );
+  });
+});

@@ -1,0 +1,224 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { ResolvedPixelCNNConfig } from './config';
+
+/** Images or a conditional input: a tensor, or anything `tf.tensor()` accepts. */
+export type TensorInput = tf.Tensor | tf.TensorLike;
+
+const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
+const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+/** Numpy broadcasting of two shapes, or null when they do not broadcast. */
+export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] | null {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const x = a[a.length - n + i] ?? 1;
+    const y = b[b.length - n + i] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) return null;
+    out.push(x === 1 ? y : x);
+  }
+  return out;
+}
+
+/** Convert to a float32 tensor (a tensor passes through; the caller owns what this creates). */
+export function toFloatTensor(x: TensorInput): tf.Tensor {
+  if (x instanceof tf.Tensor) return x.dtype === 'float32' ? x : tf.cast(x, 'float32');
+  return tf.tensor(x as tf.TensorLike, undefined, 'float32');
+}
+
+/**
+ * Check an image batch `[..., H, W, C]` against the event shape and return its batch shape.
+ * With `checkValues`, also check every value is an integer in [low, high] (reads the data).
+ */
+export function checkImages(
+  fn: string,
+  images: tf.Tensor,
+  c: ResolvedPixelCNNConfig,
+  checkValues: boolean,
+): number[] {
+  const [H, W, C] = c.imageShape;
+  const s = images.shape;
+  if (s.length < 3 || s[s.length - 3] !== H || s[s.length - 2] !== W || s[s.length - 1] !== C) {
+    throw new Error(
+      `Error in ${fn}: expected images of shape [..., ${H}, ${W}, ${C}] (imageShape), got ${fmt(s)}`,
+    );
+  }
+  if (checkValues) {
+    const data = images.dataSync();
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i];
+      if (!(v >= c.low && v <= c.high) || Math.round(v) !== v) {
+        throw new Error(
+          `Error in ${fn}: pixel values must be integers in [low, high] = [${c.low}, ${c.high}]; ` +
+            `found ${v} at flat index ${i} of images ${fmt(s)}`,
+        );
+      }
+    }
+  }
+  return s.slice(0, s.length - 3);
+}
+
+/** Batch shape of a conditional input (its leading dims before `conditionalShape`). */
+export function conditionalBatchShape(
+  fn: string,
+  cond: tf.Tensor,
+  c: ResolvedPixelCNNConfig,
+): number[] {
+  const cs = c.conditionalShape!;
+  const s = cond.shape;
+  const k = s.length - cs.length;
+  if (k < 0 || cs.some((d, i) => s[k + i] !== d)) {
+    throw new Error(
+      `Error in ${fn}: conditionalInput must have shape [...batch, ${cs.join(', ')}] ` +
+        `(conditionalShape ${fmt(cs)}), got ${fmt(s)}`,
+    );
+  }
+  return s.slice(0, k);
+}
+
+/**
+ * The per-example conditioning vectors h `[N, units]` for a flat batch of conditional inputs
+ * `[N, ...conditionalShape]`: flattened floats, or one-hot labels when `numClasses` > 0 (labels must
+ * then be integers in [0, numClasses)).
+ */
+export function encodeConditional(
+  fn: string,
+  condFlat: tf.Tensor,
+  c: ResolvedPixelCNNConfig,
+): tf.Tensor2D {
+  const n = condFlat.shape[0];
+  if (c.numClasses > 0) {
+    const labels = condFlat.dataSync();
+    for (let i = 0; i < labels.length; i++) {
+      const v = labels[i];
+      if (!(Number.isInteger(v) && v >= 0 && v < c.numClasses)) {
+        throw new Error(
+          `Error in ${fn}: class labels must be integers in [0, ${c.numClasses - 1}] (numClasses ${c.numClasses}); found ${v}`,
+        );
+      }
+    }
+    return tf.tidy(
+      () => tf.cast(tf.oneHot(tf.cast(condFlat, 'int32'), c.numClasses), 'float32') as tf.Tensor2D,
+    );
+  }
+  return tf.reshape(tf.cast(condFlat, 'float32'), [n, -1]) as tf.Tensor2D;
+}
+
+/** Result of {@link prepareLogProbInputs}: a flat batch ready for the network. */
+export interface PreparedInputs {
+  /** The broadcast batch shape of images and conditional input (the logProb result's shape). */
+  batchShape: number[];
+  /** `[N, H, W, C]` raw pixel values, N = prod(batchShape). */
+  images: tf.Tensor4D;
+  /** `[N, units]` conditioning vectors, when conditional. */
+  h?: tf.Tensor2D;
+}
+
+/**
+ * TFP's `_log_prob` broadcasting: image batch dims `[...ib]` and conditional batch dims `[...cb]`
+ * broadcast to `batchShape`; both are broadcast and flattened to N = prod(batchShape).
+ * Throws when a conditional distribution gets no conditional input or vice versa.
+ */
+export function prepareLogProbInputs(
+  fn: string,
+  images: tf.Tensor,
+  conditionalInput: TensorInput | undefined | null,
+  c: ResolvedPixelCNNConfig,
+  checkValues: boolean,
+): PreparedInputs {
+  const ib = checkImages(fn, images, c, checkValues);
+  const event = c.imageShape;
+  if (c.conditionalShape == null) {
+    if (conditionalInput != null) {
+      throw new Error(
+        `Error in ${fn}: got a conditionalInput but this PixelCNN has no conditionalShape`,
+      );
+    }
+    return {
+      batchShape: ib,
+      images: tf.reshape(images, [prod(ib), ...event]) as tf.Tensor4D,
+    };
+  }
+  if (conditionalInput == null) {
+    throw new Error(
+      `Error in ${fn}: this PixelCNN is conditional (conditionalShape ${fmt(c.conditionalShape)}); pass conditionalInput`,
+    );
+  }
+  return tf.tidy(() => {
+    const cond = toFloatTensor(conditionalInput);
+    const cb = conditionalBatchShape(fn, cond, c);
+    const batchShape = broadcastShapes(ib, cb);
+    if (batchShape == null) {
+      throw new Error(
+        `Error in ${fn}: image batch shape ${fmt(ib)} and conditional batch shape ${fmt(cb)} do not broadcast`,
+      );
+    }
+    const cs = c.conditionalShape!;
+    const n = prod(batchShape);
+    const condB = tf.reshape(tf.broadcastTo(cond, [...batchShape, ...cs]), [n, ...cs]);
+    const imgs = tf.reshape(tf.broadcastTo(images, [...batchShape, ...event]), [n, ...event]);
+    return {
+      batchShape,
+      images: imgs as tf.Tensor4D,
+      h: encodeConditional(fn, condB, c),
+    };
+  });
+}
+
+/**
+ * TFP's `_sample_n` conditioning: a conditional input with batch shape `cb` needs a sample shape
+ * ending with `cb` (a conditional input without batch dims gives every sample the same condition).
+ * Returns h `[prod(sampleShape), units]`, repeating the conditional batch as the sample's fastest dims.
+ */
+export function prepareSampleConditional(
+  fn: string,
+  sampleShape: number[],
+  conditionalInput: TensorInput | undefined | null,
+  c: ResolvedPixelCNNConfig,
+): tf.Tensor2D | undefined {
+  if (c.conditionalShape == null) {
+    if (conditionalInput != null) {
+      throw new Error(
+        `Error in ${fn}: got a conditionalInput but this PixelCNN has no conditionalShape`,
+      );
+    }
+    return undefined;
+  }
+  if (conditionalInput == null) {
+    throw new Error(
+      `Error in ${fn}: this PixelCNN is conditional (conditionalShape ${fmt(c.conditionalShape)}); pass conditionalInput`,
+    );
+  }
+  return tf.tidy(() => {
+    const cond = toFloatTensor(conditionalInput);
+    const cb = conditionalBatchShape(fn, cond, c);
+    const tail = sampleShape.slice(sampleShape.length - cb.length);
+    if (cb.length > sampleShape.length || cb.some((d, i) => tail[i] !== d)) {
+      throw new Error(
+        `Error in ${fn}: the sample shape ${fmt(sampleShape)} must end with the conditional input's batch shape ${fmt(cb)} (TFP's rule)`,
+      );
+    }
+    const cs = c.conditionalShape!;
+    const n = prod(sampleShape);
+    const repeat = n / prod(cb);
+    const flat = tf.reshape(cond, [prod(cb), ...cs]);
+    const tiled = repeat === 1 ? flat : tf.tile(flat, [repeat, ...cs.map(() => 1)]);
+    return encodeConditional(fn, tiled, c);
+  });
+}
+
+/** Normalise `n` (a count or a sample shape) to a sample shape, each entry an integer >= 1. */
+export function sampleShapeOf(fn: string, n: number | readonly number[]): number[] {
+  const s = typeof n === 'number' ? [n] : [...n];
+  if (!Array.isArray(s) || s.length === 0 || !s.every((d) => Number.isInteger(d) && d >= 1)) {
+    throw new Error(
+      `Error in ${fn}: n must be an integer >= 1 or a non-empty array of them, got ${JSON.stringify(n)}`,
+    );
+  }
+  return s;
+}
+
+/** Scale raw pixel values to the network's [-1, 1]: 2(v-low)/(high-low) - 1. */
+export function scaleImages(images: tf.Tensor, c: ResolvedPixelCNNConfig): tf.Tensor {
+  return tf.tidy(() => tf.sub(tf.mul(tf.sub(images, c.low), 2 / (c.high - c.low)), 1));
+}

@@ -1,0 +1,355 @@
+import {
+  type ConvFn,
+  createGatedResnetParams,
+  disposeGatedResnetParams,
+  type GatedResnetParams,
+  gatedResnet,
+} from '@pixelcnn/gated-resnet';
+import {
+  type ConvParams,
+  createConvParams,
+  createDenseParams,
+  type DenseParams,
+  disposeParams,
+  downRightShiftedConv2d,
+  downRightShiftedDeconv2d,
+  downShift,
+  downShiftedConv2d,
+  downShiftedDeconv2d,
+  type LayerCallOptions,
+  nin,
+  rightShift,
+} from '@pixelcnn/masked-conv';
+import * as tf from '@tensorflow/tfjs-core';
+import type { ResolvedPixelCNNConfig } from './config';
+import type {
+  BlockSpec,
+  ConvKind,
+  ConvSpec,
+  NetworkPlan,
+  ResampleSpec,
+  ResnetSpec,
+} from './networkPlan';
+
+/** The masked-conv function of each {@link ConvKind}, with the plan's stride. */
+export function convFn(spec: ConvSpec): ConvFn {
+  const strides = spec.strides;
+  const fns: Record<ConvKind, ConvFn> = {
+    downShiftedConv2d: (x, p, o) => downShiftedConv2d(x, p, { ...o, strides }),
+    downRightShiftedConv2d: (x, p, o) => downRightShiftedConv2d(x, p, { ...o, strides }),
+    downShiftedDeconv2d: (x, p, o) => downShiftedDeconv2d(x, p, o),
+    downRightShiftedDeconv2d: (x, p, o) => downRightShiftedDeconv2d(x, p, o),
+  };
+  return fns[spec.kind];
+}
+
+/** The stride-1 causal conv of each stream inside gated resnets. */
+export const STREAM_CONV: { vertical: ConvFn; horizontal: ConvFn } = {
+  vertical: (x, p, o) => downShiftedConv2d(x, p, o),
+  horizontal: (x, p, o) => downRightShiftedConv2d(x, p, o),
+};
+
+/** Parameters of one block of the plan (aligned with `plan.blocks`). */
+export type BlockParams =
+  | { kind: 'resnet'; spec: ResnetSpec; vertical: GatedResnetParams; horizontal: GatedResnetParams }
+  | {
+      kind: 'downsample' | 'upsample';
+      spec: ResampleSpec;
+      vertical: ConvParams;
+      horizontal: ConvParams;
+    };
+
+/** Every variable of the network, organised like the plan. The PixelCNN owns and disposes them. */
+export interface NetworkParams {
+  plan: NetworkPlan;
+  activation: ResolvedPixelCNNConfig['resnetActivation'];
+  init: { vertical: ConvParams; horizontalUp: ConvParams; horizontalLeft: ConvParams };
+  blocks: BlockParams[];
+  /** 1x1 head `[F] -> [P]`. */
+  head: DenseParams;
+}
+
+/** A variable with its stable, instance-independent name (used in saved files). */
+export interface NamedVariable {
+  name: string;
+  variable: tf.Variable;
+}
+
+function convOrDenseVariables(prefix: string, p: ConvParams | DenseParams): NamedVariable[] {
+  const out: NamedVariable[] = [{ name: `${prefix}/v`, variable: p.v }];
+  if (p.g) out.push({ name: `${prefix}/g`, variable: p.g });
+  out.push({ name: `${prefix}/b`, variable: p.b });
+  return out;
+}
+
+function resnetVariables(prefix: string, p: GatedResnetParams): NamedVariable[] {
+  const out = convOrDenseVariables(`${prefix}/conv1`, p.conv1);
+  if (p.skip) out.push(...convOrDenseVariables(`${prefix}/skip`, p.skip));
+  out.push(...convOrDenseVariables(`${prefix}/conv2`, p.conv2));
+  if (p.cond) out.push(...convOrDenseVariables(`${prefix}/cond`, p.cond));
+  return out;
+}
+
+/**
+ * Every variable with its stable name (e.g. `down0/resnet1/horizontal/conv2/g`), in a fixed order:
+ * init convs, blocks in execution order (vertical then horizontal), head.
+ */
+export function networkVariables(p: NetworkParams): NamedVariable[] {
+  const out: NamedVariable[] = [
+    ...convOrDenseVariables('init/vertical', p.init.vertical),
+    ...convOrDenseVariables('init/horizontalUp', p.init.horizontalUp),
+    ...convOrDenseVariables('init/horizontalLeft', p.init.horizontalLeft),
+  ];
+  for (const b of p.blocks) {
+    if (b.kind === 'resnet') {
+      out.push(...resnetVariables(`${b.spec.name}/vertical`, b.vertical));
+      out.push(...resnetVariables(`${b.spec.name}/horizontal`, b.horizontal));
+    } else {
+      out.push(...convOrDenseVariables(`${b.spec.name}/vertical`, b.vertical));
+      out.push(...convOrDenseVariables(`${b.spec.name}/horizontal`, b.horizontal));
+    }
+  }
+  out.push(...convOrDenseVariables('head', p.head));
+  return out;
+}
+
+/**
+ * Create the network's variables for a plan. `namePrefix` makes the tfjs variable names unique
+ * per instance (tfjs registers variables engine-wide by name); saved files use the stable names of
+ * {@link networkVariables}. `seed` makes the initialisation reproducible (each layer gets its own
+ * seed derived from it).
+ */
+export function createNetworkParams(
+  plan: NetworkPlan,
+  o: {
+    weightNorm: boolean;
+    activation: ResolvedPixelCNNConfig['resnetActivation'];
+    seed?: number;
+    namePrefix: string;
+  },
+): NetworkParams {
+  let layer = 0;
+  const nextSeed = () => (o.seed === undefined ? undefined : o.seed + 1009 * ++layer);
+  const created: Array<ConvParams | DenseParams | GatedResnetParams> = [];
+  const conv = (spec: ConvSpec, name: string): ConvParams => {
+    const p = createConvParams({
+      kernelSize: spec.kernelSize,
+      inChannels: spec.inChannels,
+      outChannels: spec.outChannels,
+      transposed: spec.kind === 'downShiftedDeconv2d' || spec.kind === 'downRightShiftedDeconv2d',
+      weightNorm: o.weightNorm,
+      seed: nextSeed(),
+      name: `${o.namePrefix}/${name}`,
+    });
+    created.push(p);
+    return p;
+  };
+  const resnet = (
+    s: { kernelSize: [number, number]; skipChannels: number },
+    name: string,
+  ): GatedResnetParams => {
+    const p = createGatedResnetParams({
+      channels: plan.filters,
+      kernelSize: s.kernelSize,
+      activation: o.activation,
+      skipChannels: s.skipChannels > 0 ? s.skipChannels : undefined,
+      conditionalUnits: plan.conditionalUnits > 0 ? plan.conditionalUnits : undefined,
+      weightNorm: o.weightNorm,
+      seed: nextSeed(),
+      name: `${o.namePrefix}/${name}`,
+    });
+    created.push(p);
+    return p;
+  };
+  try {
+    const init = {
+      vertical: conv(plan.init.vertical, 'init/vertical'),
+      horizontalUp: conv(plan.init.horizontalUp, 'init/horizontalUp'),
+      horizontalLeft: conv(plan.init.horizontalLeft, 'init/horizontalLeft'),
+    };
+    const blocks: BlockParams[] = plan.blocks.map((spec: BlockSpec): BlockParams => {
+      if (spec.kind === 'resnet') {
+        return {
+          kind: 'resnet',
+          spec,
+          vertical: resnet(spec.vertical, `${spec.name}/vertical`),
+          horizontal: resnet(spec.horizontal, `${spec.name}/horizontal`),
+        };
+      }
+      return {
+        kind: spec.kind,
+        spec,
+        vertical: conv(spec.vertical, `${spec.name}/vertical`),
+        horizontal: conv(spec.horizontal, `${spec.name}/horizontal`),
+      };
+    });
+    const head = createDenseParams({
+      inUnits: plan.filters,
+      outUnits: plan.headUnits,
+      weightNorm: o.weightNorm,
+      seed: nextSeed(),
+      name: `${o.namePrefix}/head`,
+    });
+    return { plan, activation: o.activation, init, blocks, head };
+  } catch (e) {
+    for (const p of created) {
+      if ('conv1' in p) disposeGatedResnetParams(p);
+      else disposeParams(p);
+    }
+    throw e;
+  }
+}
+
+/** Dispose every variable of the network. */
+export function disposeNetworkParams(p: NetworkParams): void {
+  for (const { variable } of networkVariables(p)) variable.dispose();
+}
+
+/** Options of a forward pass. */
+export interface ForwardOptions {
+  /** Conditioning vectors `[B, units]`. */
+  h?: tf.Tensor2D;
+  /** Dropout on (training). Default false. */
+  training?: boolean;
+  dropoutP?: number;
+  /** Base seed of the dropout masks (each gated resnet derives its own). */
+  seed?: number;
+  /** Data-dependent initialisation pass: every layer assigns its g and b from this batch. */
+  init?: boolean;
+}
+
+/** The two streams. */
+export interface Streams {
+  /** Vertical stream: sees rows strictly above. `[B, h, w, F]`. */
+  vertical: tf.Tensor4D;
+  /** Horizontal stream: rows above and pixels strictly left. `[B, h, w, F]`. */
+  horizontal: tf.Tensor4D;
+}
+
+/**
+ * First layer: `[B, H, W, C]` scaled input (plus PixelCNN++'s constant ones channel when the plan
+ * has C+1 input channels) -> the two streams,
+ * vertical = downShift(vert(x)), horizontal = downShift(up(x)) + rightShift(left(x)).
+ */
+export function applyInit(p: NetworkParams, x: tf.Tensor4D, o: ForwardOptions = {}): Streams {
+  return tf.tidy(() => {
+    const { plan } = p;
+    const lc: LayerCallOptions = { init: o.init };
+    let xin = x;
+    if (plan.inputChannels > plan.channels) {
+      const [b, h, w] = x.shape;
+      xin = tf.concat([x, tf.ones([b, h, w, plan.inputChannels - plan.channels])], 3);
+    }
+    const vertical = downShift(downShiftedConv2d(xin, p.init.vertical, lc));
+    const horizontal = tf.add(
+      downShift(downShiftedConv2d(xin, p.init.horizontalUp, lc)),
+      rightShift(downRightShiftedConv2d(xin, p.init.horizontalLeft, lc)),
+    ) as tf.Tensor4D;
+    return { vertical, horizontal };
+  });
+}
+
+/**
+ * One gated-resnet pair: vertical then horizontal. `skips` are the popped skip inputs in the
+ * upsampling pass (undefined in the downsampling pass, where the horizontal stream's skip is the
+ * new vertical output). `blockIndex` only varies the dropout seeds.
+ */
+export function applyResnetBlock(
+  b: Extract<BlockParams, { kind: 'resnet' }>,
+  s: Streams,
+  skips: Streams | undefined,
+  blockIndex: number,
+  o: ForwardOptions = {},
+): Streams {
+  return tf.tidy(() => {
+    const common = {
+      h: o.h,
+      dropoutP: o.dropoutP ?? 0,
+      training: o.training ?? false,
+      init: o.init,
+    };
+    const seed = (k: number) => (o.seed === undefined ? undefined : o.seed + 2 * blockIndex + k);
+    const vertical = gatedResnet(s.vertical, b.vertical, {
+      ...common,
+      conv: STREAM_CONV.vertical,
+      skip: skips?.vertical,
+      seed: seed(0),
+    });
+    const hSkip = skips ? (tf.concat([vertical, skips.horizontal], 3) as tf.Tensor4D) : vertical;
+    const horizontal = gatedResnet(s.horizontal, b.horizontal, {
+      ...common,
+      conv: STREAM_CONV.horizontal,
+      skip: hSkip,
+      seed: seed(1),
+    });
+    return { vertical, horizontal };
+  });
+}
+
+/** Stride-2 causal downsampling or transposed upsampling of both streams. */
+export function applyResample(
+  b: Extract<BlockParams, { kind: 'downsample' | 'upsample' }>,
+  s: Streams,
+  o: ForwardOptions = {},
+): Streams {
+  return tf.tidy(() => {
+    const lc: LayerCallOptions = { init: o.init };
+    return {
+      vertical: convFn(b.spec.vertical)(s.vertical, b.vertical, lc),
+      horizontal: convFn(b.spec.horizontal)(s.horizontal, b.horizontal, lc),
+    };
+  });
+}
+
+/** Head: nin(elu(horizontal)) -> raw mixture parameters `[B, H, W, P]`. */
+export function applyHead(
+  p: NetworkParams,
+  horizontal: tf.Tensor4D,
+  o: ForwardOptions = {},
+): tf.Tensor4D {
+  return tf.tidy(() => nin(tf.elu(horizontal), p.head, { init: o.init }));
+}
+
+/**
+ * The whole network: scaled images `[B, H, W, C]` in [-1, 1] -> raw head output `[B, H, W, P]`.
+ * Downsampling pass pushes the init output, every gated-resnet output and every downsample output
+ * on a skip list per stream; the upsampling pass starts from the last entry and pops one per gated
+ * resnet (PixelCNN++ model.py). Causal by construction at every step of training: output (r, c)
+ * depends only on inputs before (r, c) in raster order (and on the same pixel's earlier channels
+ * only through the mixture head's channel coupling, not through the network).
+ */
+export function networkForward(
+  p: NetworkParams,
+  x: tf.Tensor4D,
+  o: ForwardOptions = {},
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    let s = applyInit(p, x, o);
+    const vList: tf.Tensor4D[] = [s.vertical];
+    const hList: tf.Tensor4D[] = [s.horizontal];
+    let i = 0;
+    for (; i < p.blocks.length; i++) {
+      const b = p.blocks[i];
+      if (b.kind === 'upsample' || (b.kind === 'resnet' && b.spec.pass === 'upsampling')) break;
+      s = b.kind === 'resnet' ? applyResnetBlock(b, s, undefined, i, o) : applyResample(b, s, o);
+      vList.push(s.vertical);
+      hList.push(s.horizontal);
+    }
+    s = { vertical: vList.pop()!, horizontal: hList.pop()! };
+    for (; i < p.blocks.length; i++) {
+      const b = p.blocks[i];
+      if (b.kind === 'resnet') {
+        const skips = { vertical: vList.pop()!, horizontal: hList.pop()! };
+        s = applyResnetBlock(b, s, skips, i, o);
+      } else {
+        s = applyResample(b, s, o);
+      }
+    }
+    if (vList.length !== 0 || hList.length !== 0) {
+      throw new Error(
+        `Error in networkForward: ${vList.length} skips left after the upsampling pass (internal)`,
+      );
+    }
+    return applyHead(p, s.horizontal, o);
+  });
+}

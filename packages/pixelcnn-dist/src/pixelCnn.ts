@@ -1,0 +1,447 @@
+import {
+  imageLogProb,
+  type MixtureParams,
+  numMixtureParams,
+  splitMixtureParams,
+} from '@pixelcnn/logistic-mixture';
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  conditionalUnits,
+  type PixelCNNConfig,
+  type ResolvedPixelCNNConfig,
+  resolveConfig,
+} from './config';
+import {
+  type PreparedInputs,
+  prepareLogProbInputs,
+  prepareSampleConditional,
+  sampleShapeOf,
+  scaleImages,
+  type TensorInput,
+  toFloatTensor,
+} from './inputs';
+import {
+  createNetworkParams,
+  disposeNetworkParams,
+  type NamedVariable,
+  type NetworkParams,
+  networkForward,
+  networkVariables,
+} from './network';
+import { type NetworkPlan, networkPlan } from './networkPlan';
+import { SAMPLERS } from './samplers';
+import type { PixelProgress, Sampler, SamplerNetwork, SamplingNoise } from './samplers/types';
+import { decodeArtifacts, encodeArtifacts } from './serialization';
+
+/** Options of {@link PixelCNN.logProb} and {@link PixelCNN.networkOutput}. */
+export interface LogProbOptions {
+  /** Conditioning input `[...cb, ...conditionalShape]`; batch dims broadcast with the images'. */
+  conditionalInput?: TensorInput;
+  /** Dropout on (default false). */
+  training?: boolean;
+  /** Seed of the dropout masks when training (default: random). */
+  seed?: number;
+  /** Check that pixel values are integers in [low, high] (reads the data). Default true. */
+  validate?: boolean;
+}
+
+/** Options of {@link PixelCNN.sample}. */
+export interface SampleOptions {
+  /** Conditioning input: `conditionalShape` (every sample), or `[...cb, ...conditionalShape]` with the sample shape ending in cb. */
+  conditionalInput?: TensorInput;
+  /** Same seed -> same samples (ignored when `noise` is given). Default: random. */
+  seed?: number;
+  /**
+   * Explicit uniform noise `{ mix [N, H, W, K], logistic [N, H, W, C] }` (N = prod(sample shape)),
+   * e.g. from {@link samplingNoise}: sampling is then a deterministic function of it.
+   */
+  noise?: SamplingNoise;
+  /**
+   * Feed back grid-snapped values (default true; samples then follow logProb's distribution
+   * exactly). false feeds back the continuous logistic draws, as TFP does.
+   */
+  snapToGrid?: boolean;
+  /** Mixture component temperature (default 1 = the model; 0 = most likely component). */
+  temperature?: number;
+  /** 'naive' (default) or another registered sampler name, or a {@link Sampler} function. */
+  sampler?: string | Sampler;
+  /** Called after every pixel with its values (awaited when it returns a promise). */
+  onPixel?: (p: PixelProgress) => void | Promise<void>;
+  /** Abort between pixels. */
+  signal?: AbortSignal;
+}
+
+let instanceCounter = 0;
+
+function uniquePrefix(): string {
+  const registered = tf.engine().registeredVariables;
+  for (;;) {
+    const prefix = `pixelcnn_${instanceCounter++}`;
+    if (!Object.keys(registered).some((k) => k.startsWith(`${prefix}/`))) return prefix;
+  }
+}
+
+const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+/**
+ * Uniform noise for {@link PixelCNN.sample} / the samplers: `mix [n, H, W, K]`,
+ * `logistic [n, H, W, C]`, deterministic given `seed`. The caller disposes both.
+ */
+export function samplingNoise(
+  config: Pick<ResolvedPixelCNNConfig, 'imageShape' | 'numLogisticMix'>,
+  n: number,
+  seed?: number,
+): SamplingNoise {
+  const [H, W, C] = config.imageShape;
+  const base = seed ?? Math.floor(Math.random() * 2 ** 31);
+  return {
+    mix: tf.randomUniform([n, H, W, config.numLogisticMix], 0, 1, 'float32', base) as tf.Tensor4D,
+    logistic: tf.randomUniform([n, H, W, C], 0, 1, 'float32', base + 7919) as tf.Tensor4D,
+  };
+}
+
+/**
+ * The PixelCNN++ distribution (Salimans et al. 2017) over `[H, W, C]` images of integers in
+ * [low, high], with TFP's parameters and semantics (`tfp.distributions.PixelCNN`):
+ * `p(x | h) = prod_i p(x_i | x_<i, h)` in raster order, channels coupled within a pixel, each
+ * conditional a discretized logistic mixture. `batchShape` is `[]`, `eventShape` is `imageShape`.
+ *
+ * Unlike TFP's masked Keras kernels (masks are constraints applied only after an optimizer step),
+ * the network is causal by construction (PixelCNN++'s shifted convs), from initialisation on.
+ */
+export class PixelCNN {
+  /** The config with every default filled in. */
+  readonly config: ResolvedPixelCNNConfig;
+  /** `imageShape`. */
+  readonly eventShape: [number, number, number];
+  /** Always `[]` (TFP). */
+  readonly batchShape: number[] = [];
+  /** The network as data (layers, kernel sizes, skip bookkeeping). */
+  readonly plan: NetworkPlan;
+  /** The network's parameters (per layer; for samplers and inspection). */
+  readonly params: NetworkParams;
+  /** Number of raw head outputs per pixel: K(1 + 2C + C(C-1)/2). */
+  readonly numParamsPerPixel: number;
+  private readonly named: NamedVariable[];
+  private isInitialized = false;
+  private disposed = false;
+
+  constructor(config: PixelCNNConfig) {
+    const c = resolveConfig(config);
+    this.config = c;
+    this.eventShape = [...c.imageShape];
+    this.numParamsPerPixel = numMixtureParams(c.imageShape[2], c.numLogisticMix);
+    this.plan = networkPlan(c, conditionalUnits(c), this.numParamsPerPixel);
+    this.params = createNetworkParams(this.plan, {
+      weightNorm: c.useWeightNorm,
+      activation: c.resnetActivation,
+      seed: c.seed ?? undefined,
+      namePrefix: uniquePrefix(),
+    });
+    this.named = networkVariables(this.params);
+    this.isInitialized = !(c.useDataInit && c.useWeightNorm);
+  }
+
+  /** Whether data-dependent init has run (always true when it is off). */
+  get initialized(): boolean {
+    return this.isInitialized;
+  }
+
+  /** Every trainable variable, in the stable order of {@link namedVariables}. */
+  get trainableVariables(): tf.Variable[] {
+    return this.named.map((n) => n.variable);
+  }
+
+  /** Every variable with its stable name (the names used in saved files). */
+  namedVariables(): NamedVariable[] {
+    return [...this.named];
+  }
+
+  /** Number of scalar parameters. */
+  get numParameters(): number {
+    return this.named.reduce((a, n) => a + n.variable.size, 0);
+  }
+
+  private check(fn: string): void {
+    if (this.disposed) throw new Error(`Error in ${fn}: this PixelCNN was disposed`);
+  }
+
+  /** Run the network on a prepared flat batch: raw head output `[N, H, W, P]`. */
+  private rawFor(inputs: PreparedInputs, o: LogProbOptions, init = false): tf.Tensor4D {
+    return tf.tidy(() =>
+      networkForward(this.params, scaleImages(inputs.images, this.config) as tf.Tensor4D, {
+        h: inputs.h,
+        training: o.training ?? false,
+        dropoutP: this.config.dropoutP,
+        seed: o.seed,
+        init,
+      }),
+    );
+  }
+
+  private mixture(raw: tf.Tensor): MixtureParams {
+    return splitMixtureParams(raw, {
+      channels: this.config.imageShape[2],
+      numMix: this.config.numLogisticMix,
+      convention: this.config.convention,
+    });
+  }
+
+  /**
+   * Log-probability in nats per image: images `[...ib, H, W, C]` (integers in [low, high]) ->
+   * `[...batch]`, batch = broadcast(ib, conditional batch dims) (TFP `_log_prob`). Differentiable
+   * w.r.t. the variables.
+   */
+  logProb(images: TensorInput, o: LogProbOptions = {}): tf.Tensor {
+    const fn = 'logProb';
+    this.check(fn);
+    return tf.tidy(() => {
+      const x = toFloatTensor(images);
+      const inputs = prepareLogProbInputs(
+        fn,
+        x,
+        o.conditionalInput,
+        this.config,
+        o.validate ?? true,
+      );
+      const raw = this.rawFor(inputs, o);
+      const lp = imageLogProb(this.mixture(raw), inputs.images, {
+        low: this.config.low,
+        high: this.config.high,
+        validate: false,
+      }); // [N]
+      return tf.reshape(lp, inputs.batchShape);
+    });
+  }
+
+  /**
+   * The raw head output `[...batch, H, W, P]` (P = {@link numParamsPerPixel}) for images
+   * `[...ib, H, W, C]` (values need not be integers here).
+   */
+  rawOutput(images: TensorInput, o: LogProbOptions = {}): tf.Tensor {
+    const fn = 'rawOutput';
+    this.check(fn);
+    return tf.tidy(() => {
+      const x = toFloatTensor(images);
+      const inputs = prepareLogProbInputs(fn, x, o.conditionalInput, this.config, false);
+      const raw = this.rawFor(inputs, o);
+      return tf.reshape(raw, [
+        ...inputs.batchShape,
+        ...this.eventShape.slice(0, 2),
+        this.numParamsPerPixel,
+      ]);
+    });
+  }
+
+  /**
+   * The per-pixel mixture parameters (TFP's network outputs): `logits [...batch, H, W, K]`,
+   * `locs`/`scales [...batch, H, W, K, C]`, `coeffs [...batch, H, W, K, C(C-1)/2]` (locs before
+   * the channel coupling). The caller disposes them.
+   */
+  networkOutput(images: TensorInput, o: LogProbOptions = {}): MixtureParams {
+    const raw = this.rawOutput(images, o);
+    try {
+      return this.mixture(raw);
+    } finally {
+      raw.dispose();
+    }
+  }
+
+  /**
+   * Data-dependent initialisation (Salimans & Kingma 2016; PixelCNN++ train.py's init pass): one
+   * forward pass over a first batch in which every weight-normalised layer sets g and b so its
+   * output has mean 0 and variance 1 per channel on this batch. No dropout. Runs once: later calls
+   * (and calls when `useDataInit` or `useWeightNorm` is off) do nothing and return false.
+   */
+  initialize(
+    images: TensorInput,
+    o: { conditionalInput?: TensorInput; force?: boolean } = {},
+  ): boolean {
+    const fn = 'initialize';
+    this.check(fn);
+    if (!(this.config.useDataInit && this.config.useWeightNorm)) return false;
+    if (this.isInitialized && !o.force) return false;
+    tf.tidy(() => {
+      const x = toFloatTensor(images);
+      const inputs = prepareLogProbInputs(fn, x, o.conditionalInput, this.config, true);
+      this.rawFor(inputs, {}, true);
+    });
+    this.isInitialized = true;
+    return true;
+  }
+
+  /** Mark the network as initialised (e.g. after setting weights from elsewhere). */
+  markInitialized(): void {
+    this.isInitialized = true;
+  }
+
+  /** The network as a {@link SamplerNetwork} (evaluation mode). */
+  samplerNetwork(): SamplerNetwork {
+    return {
+      config: this.config,
+      params: this.params,
+      forward: (x, h) =>
+        networkForward(this.params, x, { h, training: false, dropoutP: this.config.dropoutP }),
+    };
+  }
+
+  /**
+   * Draw samples `[...sampleShape, H, W, C]` (float32 integers in [low, high]). `n` is a count or
+   * a sample shape; with a batch of conditional inputs (batch shape cb) the sample shape must end
+   * with cb (TFP). Sequential: H*W forward passes for the naive sampler.
+   */
+  async sample(n: number | readonly number[], o: SampleOptions = {}): Promise<tf.Tensor> {
+    const fn = 'sample';
+    this.check(fn);
+    const sampleShape = sampleShapeOf(fn, n);
+    const total = prod(sampleShape);
+    const [H, W, C] = this.eventShape;
+    const K = this.config.numLogisticMix;
+    const temperature = o.temperature ?? 1;
+    if (!(Number.isFinite(temperature) && temperature >= 0)) {
+      throw new Error(
+        `Error in ${fn}: temperature must be a finite number >= 0, got ${temperature}`,
+      );
+    }
+    const sampler = typeof o.sampler === 'function' ? o.sampler : SAMPLERS[o.sampler ?? 'naive'];
+    if (!sampler) {
+      throw new Error(
+        `Error in ${fn}: unknown sampler '${o.sampler}'; known: ${Object.keys(SAMPLERS).join(', ')}`,
+      );
+    }
+    if (o.noise) {
+      const want = { mix: [total, H, W, K], logistic: [total, H, W, C] };
+      for (const key of ['mix', 'logistic'] as const) {
+        const t = o.noise[key];
+        if (!(t instanceof tf.Tensor) || t.shape.join(',') !== want[key].join(',')) {
+          throw new Error(
+            `Error in ${fn}: noise.${key} must have shape [${want[key].join(', ')}], got ${t instanceof tf.Tensor ? `[${t.shape.join(', ')}]` : typeof t}`,
+          );
+        }
+      }
+    }
+    const h = prepareSampleConditional(fn, sampleShape, o.conditionalInput, this.config);
+    const noise = o.noise ?? samplingNoise(this.config, total, o.seed);
+    try {
+      const out = await sampler(this.samplerNetwork(), total, {
+        h,
+        noise,
+        snapToGrid: o.snapToGrid ?? true,
+        temperature,
+        onPixel: o.onPixel,
+        signal: o.signal,
+      });
+      const shaped = tf.reshape(out, [...sampleShape, H, W, C]);
+      out.dispose();
+      return shaped;
+    } finally {
+      h?.dispose();
+      if (!o.noise) tf.dispose([noise.mix, noise.logistic]);
+    }
+  }
+
+  /**
+   * Encode as tfjs model artifacts (config in `modelTopology`, weights in tfjs's binary format).
+   * `metadata` is stored alongside (e.g. a trainer's step).
+   */
+  async toArtifacts(metadata?: Record<string, unknown>): Promise<tf.io.ModelArtifacts> {
+    this.check('toArtifacts');
+    return encodeArtifacts(
+      this.config,
+      this.named.map((n) => ({ name: n.name, tensor: n.variable })),
+      { initialized: this.isInitialized, metadata },
+    );
+  }
+
+  /**
+   * Save through a tfjs IO handler or URL: `'downloads://name'`, `'localstorage://name'`,
+   * `'indexeddb://name'`, `'http(s)://...'` in the browser; `nodeFileIO(dir)` from
+   * '@pixelcnn/pixelcnn-dist/node' in Node.
+   */
+  async save(
+    handlerOrUrl: tf.io.IOHandler | string,
+    o: { metadata?: Record<string, unknown> } = {},
+  ): Promise<tf.io.SaveResult> {
+    const handler = resolveHandler('save', handlerOrUrl);
+    if (!handler.save) throw new Error('Error in save: this IO handler cannot save');
+    return handler.save(await this.toArtifacts(o.metadata));
+  }
+
+  /**
+   * Replace this network's weights with saved ones. The saved config must produce the same network
+   * (same weight names and shapes), else a clear error names the first difference.
+   */
+  loadWeights(artifacts: tf.io.ModelArtifacts): void {
+    const fn = 'loadWeights';
+    this.check(fn);
+    const decoded = decodeArtifacts(
+      fn,
+      artifacts,
+      this.named.map((n) => ({ name: n.name, shape: n.variable.shape })),
+    );
+    try {
+      for (const n of this.named) n.variable.assign(decoded.weights.get(n.name)!);
+    } finally {
+      tf.dispose([...decoded.weights.values()]);
+    }
+    this.isInitialized = decoded.initialized || this.isInitialized;
+  }
+
+  /** A PixelCNN with the config and weights of artifacts from {@link toArtifacts}. */
+  static fromArtifacts(artifacts: tf.io.ModelArtifacts): PixelCNN {
+    const fn = 'PixelCNN.fromArtifacts';
+    const decoded = decodeArtifacts(fn, artifacts);
+    let dist: PixelCNN | undefined;
+    try {
+      dist = new PixelCNN(decoded.config);
+      const saved = new Map(decoded.weights);
+      for (const n of dist.named) {
+        const t = saved.get(n.name);
+        if (!t || t.shape.join(',') !== n.variable.shape.join(',')) {
+          throw new Error(
+            `Error in ${fn}: weight '${n.name}' ${t ? `has shape [${t.shape.join(', ')}] but the config gives [${n.variable.shape.join(', ')}]` : 'is missing'} (corrupt file?)`,
+          );
+        }
+        n.variable.assign(t);
+        saved.delete(n.name);
+      }
+      if (saved.size > 0) {
+        throw new Error(
+          `Error in ${fn}: the file has weights this config does not make (e.g. '${[...saved.keys()][0]}') (corrupt file?)`,
+        );
+      }
+      dist.isInitialized = true;
+      return dist;
+    } catch (e) {
+      dist?.dispose();
+      throw e;
+    } finally {
+      tf.dispose([...decoded.weights.values()]);
+    }
+  }
+
+  /** Load a saved PixelCNN from a tfjs IO handler or URL (see {@link save}). */
+  static async load(handlerOrUrl: tf.io.IOHandler | string): Promise<PixelCNN> {
+    const handler = resolveHandler('load', handlerOrUrl);
+    if (!handler.load) throw new Error('Error in PixelCNN.load: this IO handler cannot load');
+    return PixelCNN.fromArtifacts(await handler.load());
+  }
+
+  /** Dispose every variable. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    disposeNetworkParams(this.params);
+  }
+}
+
+function resolveHandler(kind: 'save' | 'load', h: tf.io.IOHandler | string): tf.io.IOHandler {
+  if (typeof h !== 'string') return h;
+  const handlers = kind === 'save' ? tf.io.getSaveHandlers(h) : tf.io.getLoadHandlers(h);
+  if (handlers.length === 0) {
+    throw new Error(
+      `Error in ${kind}: no tfjs IO handler for '${h}'; in Node use nodeFileIO(dir) from '@pixelcnn/pixelcnn-dist/node'`,
+    );
+  }
+  return handlers[0];
+}

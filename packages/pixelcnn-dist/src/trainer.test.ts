@@ -1,0 +1,158 @@
+import { describeBackends } from '@pixelcnn/backend/testing';
+import * as tf from '@tensorflow/tfjs-core';
+import { expect, it } from 'vitest';
+import type { PixelCNNConfig } from './config';
+import { PixelCNN } from './pixelCnn';
+import { evaluateNll, Trainer } from './trainer';
+
+const tiny = (o: Partial<PixelCNNConfig> = {}) =>
+  new PixelCNN({
+    imageShape: [4, 4, 1],
+    high: 3,
+    numResnet: 1,
+    numHierarchies: 2,
+    numFilters: 4,
+    numLogisticMix: 2,
+    seed: 13,
+    ...o,
+  });
+
+/** A fixed batch [4, 4, 4, 1] of values 0..3 with structure (stripes). */
+const batch = () =>
+  tf.tensor4d(
+    Array.from({ length: 64 }, (_, i) => {
+      const n = Math.floor(i / 16);
+      const r = Math.floor((i % 16) / 4);
+      const c = i % 4;
+      return (r + c + n) % 2 === 0 ? 3 : 0;
+    }),
+    [4, 4, 4, 1],
+  );
+
+async function weightsOf(dist: PixelCNN): Promise<Float32Array[]> {
+  return Promise.all(dist.trainableVariables.map(async (v) => (await v.data()) as Float32Array));
+}
+
+describeBackends('Trainer', () => {
+  it('runs data init on the first step and lowers the loss on a fixed batch', async () => {
+    const dist = tiny();
+    const trainer = new Trainer(dist, { learningRate: 1e-2, seed: 1 });
+    const x = batch();
+    const first = await trainer.trainStep(x);
+    expect(first.ranDataInit).toBe(true);
+    expect(first.step).toBe(1);
+    expect(first.skipped).toBe(false);
+    expect(first.bitsPerDim).toBeCloseTo(first.loss / (16 * Math.LN2), 10);
+    let last = first;
+    for (let i = 0; i < 14; i++) last = await trainer.trainStep(x);
+    expect(last.ranDataInit).toBe(false);
+    expect(last.step).toBe(15);
+    const before = first.loss;
+    const after = (await evaluateNll(dist, x)).nats;
+    expect(after).toBeLessThan(0.7 * before);
+    trainer.dispose();
+    dist.dispose();
+  });
+
+  it('accumulates micro-batch gradients into the whole-batch update (SGD, no dropout)', async () => {
+    const make = () => tiny({ dropoutP: 0, useDataInit: false });
+    const a = make();
+    const b = make(); // same seed -> same initial weights
+    const x = batch();
+    const lr = 0.1;
+    const optA = tf.train.sgd(lr);
+    const optB = tf.train.sgd(lr);
+    const ta = new Trainer(a, { optimizer: optA });
+    const tb = new Trainer(b, { optimizer: optB, microBatchSize: 1 });
+    const ra = await ta.trainStep(x);
+    const rb = await tb.trainStep(x);
+    expect(rb.microBatches).toBe(4);
+    expect(rb.loss).toBeCloseTo(ra.loss, 3);
+    expect(rb.gradNorm).toBeCloseTo(ra.gradNorm, 3);
+    const wa = await weightsOf(a);
+    const wb = await weightsOf(b);
+    wa.forEach((w, i) => {
+      for (let j = 0; j < w.length; j++) expect(Math.abs(w[j] - wb[i][j])).toBeLessThan(1e-5);
+    });
+    optA.dispose();
+    optB.dispose();
+    a.dispose();
+    b.dispose();
+  });
+
+  it('decays the learning rate per step', async () => {
+    const dist = tiny({ useDataInit: false });
+    const trainer = new Trainer(dist, { learningRate: 0.01, lrDecay: 0.5 });
+    const x = batch();
+    const r1 = await trainer.trainStep(x);
+    const r2 = await trainer.trainStep(x);
+    expect(r1.learningRate).toBe(0.01);
+    expect(r2.learningRate).toBe(0.005);
+    expect(trainer.learningRate).toBe(0.0025);
+    expect((trainer.optimizer as unknown as { learningRate: number }).learningRate).toBe(0.005);
+    trainer.restoreState({ step: 10, skippedSteps: 0, learningRate: 1 });
+    expect(trainer.learningRate).toBe(0.5 ** 10);
+    trainer.dispose();
+    dist.dispose();
+  });
+
+  it('skips and reports an update whose loss is NaN, leaving the weights alone', async () => {
+    const dist = tiny({ useDataInit: false });
+    const trainer = new Trainer(dist);
+    const head = dist.params.head.b;
+    head.assign(tf.fill(head.shape, Number.NaN));
+    const before = await weightsOf(dist);
+    const r = await trainer.trainStep(batch());
+    expect(r.skipped).toBe(true);
+    expect(r.reason).toMatch(/non-finite loss/);
+    expect(r.step).toBe(0);
+    expect(trainer.skippedSteps).toBe(1);
+    const after = await weightsOf(dist);
+    for (const [i, w] of after.entries()) expect(Array.from(w)).toEqual(Array.from(before[i]));
+    trainer.dispose();
+    dist.dispose();
+  });
+
+  it('keeps an EMA of the weights and evaluates with it', async () => {
+    const dist = tiny();
+    const trainer = new Trainer(dist, { learningRate: 1e-2, emaDecay: 0.9 });
+    const x = batch();
+    for (let i = 0; i < 3; i++) await trainer.trainStep(x);
+    expect(trainer.ema!.numUpdates).toBe(3);
+    const plain = await trainer.evaluate(x, { useEma: false });
+    const averaged = await trainer.evaluate(x);
+    expect(averaged.nats).not.toBe(plain.nats);
+    expect(averaged.count).toBe(4);
+    // weights restored after the EMA evaluation
+    expect((await trainer.evaluate(x, { useEma: false })).nats).toBe(plain.nats);
+    trainer.dispose();
+    dist.dispose();
+  });
+
+  it('trains a conditional model with per-example labels in micro-batches', async () => {
+    const dist = tiny({ conditionalShape: [], numClasses: 2 });
+    const trainer = new Trainer(dist, { microBatchSize: 2 });
+    const r = await trainer.trainStep(batch(), { conditionalInput: [0, 1, 0, 1] });
+    expect(r.microBatches).toBe(2);
+    expect(r.skipped).toBe(false);
+    await expect(trainer.trainStep(batch(), { conditionalInput: [0, 1, 0] })).rejects.toThrow(
+      'Error in trainStep: conditionalInput has batch 3 but the images 4',
+    );
+    trainer.dispose();
+    dist.dispose();
+  });
+
+  it('rejects bad options', () => {
+    const dist = tiny();
+    expect(() => new Trainer(dist, { microBatchSize: 0 })).toThrow(
+      'Error in Trainer: microBatchSize must be an integer >= 1, got 0',
+    );
+    expect(() => new Trainer(dist, { lrDecay: 1.5 })).toThrow(
+      'Error in Trainer: lrDecay must be in (0, 1], got 1.5',
+    );
+    expect(() => new Trainer(dist, { emaDecay: 1 })).toThrow(
+      'Error in Trainer: emaDecay must be in [0, 1), got 1',
+    );
+    dist.dispose();
+  });
+});

@@ -1,0 +1,360 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { type TensorInput, toFloatTensor } from './inputs';
+import type { PixelCNN } from './pixelCnn';
+import { WeightEMA } from './weightEma';
+
+/** PixelCNN++'s training settings (openai/pixel-cnn train.py). */
+export const PIXELCNNPP_TRAINING = {
+  learningRate: 1e-3,
+  beta1: 0.95,
+  beta2: 0.9995,
+  /** Multiplied into the learning rate after every step. */
+  lrDecay: 0.999995,
+  /** Polyak averaging of the weights for evaluation and sampling. */
+  emaDecay: 0.9995,
+} as const;
+
+/** Options of {@link Trainer}. Defaults: Adam(1e-3, 0.9, 0.999), no decay, no EMA, whole-batch steps. */
+export interface TrainerOptions {
+  /** Any tfjs optimizer (default Adam with the settings below). */
+  optimizer?: tf.Optimizer;
+  /** Initial learning rate (default 1e-3, or the given optimizer's own). */
+  learningRate?: number;
+  /** Adam's betas when the trainer makes the optimizer (PixelCNN++: 0.95, 0.9995). */
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  /** lr_t = learningRate * lrDecay^t after t applied steps (PixelCNN++: 0.999995). Default 1. */
+  lrDecay?: number;
+  /**
+   * Split each batch into micro-batches of this size and accumulate their gradients before one
+   * update: the same update as the whole batch (up to dropout masks and float rounding), with the
+   * memory of one micro-batch (the wasm heap is 4 GB). Default: whole batch.
+   */
+  microBatchSize?: number;
+  /** Keep an EMA of the weights with this decay (e.g. 0.9995); 0 = off (default). */
+  emaDecay?: number;
+  /** Clip the global gradient norm to this value (default: no clipping). */
+  clipGradNorm?: number;
+  /** Seed of the dropout masks (each step and micro-batch derives its own). Default: random. */
+  seed?: number;
+  /** Check pixel values each step (reads the batch). Default true. */
+  validate?: boolean;
+}
+
+/** What {@link Trainer.trainStep} reports. */
+export interface TrainStepResult {
+  /** Updates applied so far (after this call). */
+  step: number;
+  /** Mean negative log-likelihood of the batch, nats per image (before the update). */
+  loss: number;
+  /** The same in bits per dimension. */
+  bitsPerDim: number;
+  /** Global norm of the gradient (before clipping). */
+  gradNorm: number;
+  /** Learning rate used for this update. */
+  learningRate: number;
+  /** True when the loss or gradient was NaN/Inf and the update was skipped. */
+  skipped: boolean;
+  reason?: string;
+  microBatches: number;
+  /** True when this call ran the data-dependent init (on its first micro-batch) first. */
+  ranDataInit: boolean;
+  /** Wall time of the call. */
+  ms: number;
+}
+
+/** Resumable trainer state (save it with the model's metadata). */
+export interface TrainerState {
+  step: number;
+  skippedSteps: number;
+  learningRate: number;
+}
+
+const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+/** A tfjs optimizer's current learning rate (tfjs keeps it in a protected field). */
+function optimizerLearningRate(opt: tf.Optimizer): number | undefined {
+  const lr = (opt as unknown as { learningRate?: unknown }).learningRate;
+  return typeof lr === 'number' ? lr : undefined;
+}
+
+/** Set a tfjs optimizer's learning rate (SGD/momentum via setLearningRate; others read the field each step). */
+function setOptimizerLearningRate(opt: tf.Optimizer, lr: number): void {
+  const o = opt as unknown as { setLearningRate?: (lr: number) => void; learningRate?: number };
+  if (typeof o.setLearningRate === 'function') o.setLearningRate(lr);
+  else o.learningRate = lr;
+}
+
+/**
+ * Training of a {@link PixelCNN} on -mean(logProb) (nats per image): data-dependent init on the
+ * first batch, gradient accumulation over micro-batches, learning-rate decay, NaN/Inf detection
+ * (the update is skipped and reported), optional gradient clipping and EMA of the weights.
+ */
+export class Trainer {
+  readonly optimizer: tf.Optimizer;
+  readonly ema?: WeightEMA;
+  private readonly ownsOptimizer: boolean;
+  private readonly o: TrainerOptions;
+  private baseLr: number;
+  private steps = 0;
+  private skipped = 0;
+  private calls = 0;
+
+  constructor(
+    readonly dist: PixelCNN,
+    o: TrainerOptions = {},
+  ) {
+    const fn = 'Trainer';
+    this.o = o;
+    if (
+      o.microBatchSize !== undefined &&
+      !(Number.isInteger(o.microBatchSize) && o.microBatchSize >= 1)
+    ) {
+      throw new Error(
+        `Error in ${fn}: microBatchSize must be an integer >= 1, got ${o.microBatchSize}`,
+      );
+    }
+    if (o.lrDecay !== undefined && !(o.lrDecay > 0 && o.lrDecay <= 1)) {
+      throw new Error(`Error in ${fn}: lrDecay must be in (0, 1], got ${o.lrDecay}`);
+    }
+    if (o.clipGradNorm !== undefined && !(o.clipGradNorm > 0)) {
+      throw new Error(`Error in ${fn}: clipGradNorm must be > 0, got ${o.clipGradNorm}`);
+    }
+    const emaDecay = o.emaDecay ?? 0;
+    if (!(emaDecay >= 0 && emaDecay < 1)) {
+      throw new Error(`Error in ${fn}: emaDecay must be in [0, 1), got ${emaDecay}`);
+    }
+    if (o.optimizer) {
+      this.optimizer = o.optimizer;
+      this.ownsOptimizer = false;
+      this.baseLr = o.learningRate ?? optimizerLearningRate(o.optimizer) ?? 1e-3;
+    } else {
+      this.baseLr = o.learningRate ?? 1e-3;
+      this.optimizer = tf.train.adam(this.baseLr, o.beta1 ?? 0.9, o.beta2 ?? 0.999, o.epsilon);
+      this.ownsOptimizer = true;
+    }
+    if (!(this.baseLr > 0))
+      throw new Error(`Error in ${fn}: learningRate must be > 0, got ${this.baseLr}`);
+    if (emaDecay > 0) this.ema = new WeightEMA(dist.trainableVariables, { decay: emaDecay });
+  }
+
+  /** Updates applied so far. */
+  get step(): number {
+    return this.steps;
+  }
+
+  /** Steps skipped because of a NaN/Inf loss or gradient. */
+  get skippedSteps(): number {
+    return this.skipped;
+  }
+
+  /** Learning rate of the next update. */
+  get learningRate(): number {
+    return this.baseLr * (this.o.lrDecay ?? 1) ** this.steps;
+  }
+
+  /** State to save (e.g. in `dist.save(..., { metadata: { trainer: trainer.state() } })`). */
+  state(): TrainerState {
+    return { step: this.steps, skippedSteps: this.skipped, learningRate: this.baseLr };
+  }
+
+  /** Continue a schedule from a saved {@link state} (optimizer moments are not restored). */
+  restoreState(s: TrainerState): void {
+    this.steps = s.step;
+    this.skipped = s.skippedSteps;
+    this.baseLr = s.learningRate;
+  }
+
+  /**
+   * One update on a batch `[B, H, W, C]` (integers in [low, high]); conditional input `[B, ...]`
+   * or one for all. Runs data-dependent init first if the model has not been initialised.
+   */
+  async trainStep(
+    images: TensorInput,
+    o: { conditionalInput?: TensorInput } = {},
+  ): Promise<TrainStepResult> {
+    const fn = 'trainStep';
+    const t0 = now();
+    const { dist } = this;
+    const x = toFloatTensor(images);
+    const cond = o.conditionalInput == null ? undefined : toFloatTensor(o.conditionalInput);
+    const created = [x !== images ? x : null, cond !== o.conditionalInput ? cond : null].filter(
+      (t): t is tf.Tensor => t != null,
+    );
+    const grads = new Map<string, tf.Tensor>();
+    try {
+      const [H, W, C] = dist.eventShape;
+      if (x.rank !== 4 || x.shape[1] !== H || x.shape[2] !== W || x.shape[3] !== C) {
+        throw new Error(
+          `Error in ${fn}: expected a batch [B, ${H}, ${W}, ${C}], got [${x.shape.join(', ')}]`,
+        );
+      }
+      const B = x.shape[0];
+      const condRank = dist.config.conditionalShape?.length ?? 0;
+      const condPerExample = cond != null && cond.rank === condRank + 1;
+      if (condPerExample && cond.shape[0] !== B) {
+        throw new Error(
+          `Error in ${fn}: conditionalInput has batch ${cond.shape[0]} but the images ${B}`,
+        );
+      }
+      const mb = Math.min(this.o.microBatchSize ?? B, B);
+      const slices: Array<{ images: tf.Tensor; cond?: tf.Tensor }> = [];
+      for (let start = 0; start < B; start += mb) {
+        const size = Math.min(mb, B - start);
+        slices.push({
+          images: B === size ? x : tf.slice(x, start, size),
+          cond: cond && condPerExample && B !== size ? tf.slice(cond, start, size) : cond,
+        });
+      }
+      for (const s of slices) {
+        if (s.images !== x) created.push(s.images);
+        if (s.cond && s.cond !== cond) created.push(s.cond);
+      }
+
+      let ranDataInit = false;
+      if (!dist.initialized) {
+        ranDataInit = dist.initialize(slices[0].images, { conditionalInput: slices[0].cond });
+      }
+
+      const vars = dist.trainableVariables;
+      let lossSum = 0;
+      const validate = this.o.validate ?? true;
+      const call = this.calls++;
+      for (let i = 0; i < slices.length; i++) {
+        const s = slices[i];
+        const seed =
+          this.o.seed === undefined ? undefined : this.o.seed + 100_003 * call + 1_009 * i;
+        const { value, grads: g } = tf.variableGrads(
+          () =>
+            tf.div(
+              tf.neg(
+                tf.sum(
+                  dist.logProb(s.images, {
+                    conditionalInput: s.cond,
+                    training: true,
+                    seed,
+                    validate,
+                  }),
+                ),
+              ),
+              B,
+            ) as tf.Scalar,
+          vars,
+        );
+        lossSum += (await value.data())[0];
+        value.dispose();
+        for (const [name, t] of Object.entries(g)) {
+          const prev = grads.get(name);
+          if (prev) {
+            grads.set(name, tf.add(prev, t));
+            tf.dispose([prev, t]);
+          } else {
+            grads.set(name, t);
+          }
+        }
+      }
+
+      const gradNorm = tf.tidy(() =>
+        tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))),
+      );
+      const norm = (await gradNorm.data())[0];
+      gradNorm.dispose();
+      const lr = this.learningRate;
+      const numDims = prod(dist.eventShape);
+      const base = {
+        loss: lossSum,
+        bitsPerDim: lossSum / (numDims * Math.LN2),
+        gradNorm: norm,
+        learningRate: lr,
+        microBatches: slices.length,
+        ranDataInit,
+      };
+      if (!Number.isFinite(lossSum) || !Number.isFinite(norm)) {
+        this.skipped++;
+        return {
+          ...base,
+          step: this.steps,
+          skipped: true,
+          reason: `non-finite ${Number.isFinite(lossSum) ? 'gradient norm' : 'loss'} (loss ${lossSum}, gradient norm ${norm}); update skipped`,
+          ms: now() - t0,
+        };
+      }
+      const clip = this.o.clipGradNorm;
+      if (clip !== undefined && norm > clip) {
+        for (const [name, g] of grads) {
+          grads.set(name, tf.mul(g, clip / norm));
+          g.dispose();
+        }
+      }
+      if (optimizerLearningRate(this.optimizer) !== lr)
+        setOptimizerLearningRate(this.optimizer, lr);
+      this.optimizer.applyGradients(Object.fromEntries(grads));
+      this.steps++;
+      this.ema?.update();
+      return { ...base, step: this.steps, skipped: false, ms: now() - t0 };
+    } finally {
+      tf.dispose([...grads.values()]);
+      tf.dispose(created);
+    }
+  }
+
+  /**
+   * Mean negative log-likelihood (nats per image) and bits/dim of a set of images, in batches,
+   * without dropout; with the EMA weights when there are any (unless `useEma` is false).
+   */
+  async evaluate(
+    images: TensorInput,
+    o: { conditionalInput?: TensorInput; batchSize?: number; useEma?: boolean } = {},
+  ): Promise<{ nats: number; bitsPerDim: number; count: number }> {
+    const run = () => evaluateNll(this.dist, images, o);
+    return this.ema && (o.useEma ?? true) ? this.ema.apply(run) : run();
+  }
+
+  /** Run `fn` with the EMA weights swapped in (or the plain weights when there is no EMA). */
+  async withEmaWeights<T>(fn: () => T | Promise<T>): Promise<T> {
+    return this.ema ? this.ema.apply(fn) : fn();
+  }
+
+  /** Dispose the EMA shadows and the optimizer the trainer made. */
+  dispose(): void {
+    this.ema?.dispose();
+    if (this.ownsOptimizer) this.optimizer.dispose();
+  }
+}
+
+/**
+ * Mean negative log-likelihood in nats per image, and bits/dim, of images `[B, H, W, C]`
+ * (conditional input `[B, ...]` or one for all), evaluated in batches of `batchSize` (default 32)
+ * without dropout.
+ */
+export async function evaluateNll(
+  dist: PixelCNN,
+  images: TensorInput,
+  o: { conditionalInput?: TensorInput; batchSize?: number } = {},
+): Promise<{ nats: number; bitsPerDim: number; count: number }> {
+  const x = toFloatTensor(images);
+  const cond = o.conditionalInput == null ? undefined : toFloatTensor(o.conditionalInput);
+  try {
+    const B = x.shape[0];
+    const bs = o.batchSize ?? 32;
+    const condRank = dist.config.conditionalShape?.length ?? 0;
+    let total = 0;
+    for (let start = 0; start < B; start += bs) {
+      const size = Math.min(bs, B - start);
+      const lp = tf.tidy(() => {
+        const xi = tf.slice(x, start, size);
+        const ci = cond && cond.rank === condRank + 1 ? tf.slice(cond, start, size) : cond;
+        return tf.sum(dist.logProb(xi, { conditionalInput: ci }));
+      });
+      total += (await lp.data())[0];
+      lp.dispose();
+    }
+    const nats = -total / B;
+    return { nats, bitsPerDim: nats / (prod(dist.eventShape) * Math.LN2), count: B };
+  } finally {
+    if (x !== images) x.dispose();
+    if (cond && cond !== o.conditionalInput) cond.dispose();
+  }
+}
