@@ -11,7 +11,9 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const args = process.argv.slice(2);
 const filtered = args.some((a) => a.startsWith('--filter'));
 for (const group of ['packages', 'apps']) {
-  for (const d of fs.existsSync(path.join(root, group)) ? fs.readdirSync(path.join(root, group)) : []) {
+  for (const d of fs.existsSync(path.join(root, group))
+    ? fs.readdirSync(path.join(root, group))
+    : []) {
     fs.rmSync(path.join(root, group, d, 'test-results'), { recursive: true, force: true });
   }
 }
@@ -46,7 +48,9 @@ for (const group of ['packages', 'apps', 'bench']) {
     passed += p;
     failed += f;
     skipped += s;
-    rows.push(`${pkg.name.padEnd(28)} ${String(p).padStart(5)} passed ${String(f).padStart(4)} failed ${String(s).padStart(4)} skipped`);
+    rows.push(
+      `${pkg.name.padEnd(28)} ${String(p).padStart(5)} passed ${String(f).padStart(4)} failed ${String(s).padStart(4)} skipped`,
+    );
   }
 }
 console.log(rows.join('\n'));

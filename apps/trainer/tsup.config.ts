@@ -1,11 +1,13 @@
 import { defineConfig } from 'tsup';
 
+// An app: ESM only. src/cli.ts starts with a node shebang, which esbuild keeps (and tsup makes
+// dist/cli.js executable).
 export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
+  entry: ['src/index.ts', 'src/cli.ts'],
+  format: ['esm'],
+  dts: { entry: 'src/index.ts' },
   clean: true,
   sourcemap: true,
-  target: 'es2022',
+  target: 'node20',
   external: [/^@tensorflow\//, /^@pixelcnn\//],
 });

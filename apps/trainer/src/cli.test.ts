@@ -1,0 +1,145 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fakeIo } from './fakeIo';
+import { main } from './main';
+import { demoOptions, evalOptions, sampleOptions, trainOptions } from './options';
+
+let tmp: string;
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trainer-cli-'));
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe('pixelcnn CLI: usage and errors before any work', () => {
+  it('prints the commands without a command (exit 2) and with --help (exit 0)', async () => {
+    const a = fakeIo();
+    expect(await main([], a.io)).toBe(2);
+    expect(a.out()).toMatch(/Usage: pixelcnn <command>/);
+    for (const c of ['demo', 'train', 'sample', 'eval']) expect(a.out()).toContain(`  ${c}`);
+    const b = fakeIo();
+    expect(await main(['--help'], b.io)).toBe(0);
+  });
+
+  it('--help of each command lists every option', async () => {
+    const cases: [string, { name: string }[]][] = [
+      ['train', trainOptions],
+      ['sample', sampleOptions],
+      ['eval', evalOptions],
+      ['demo', demoOptions],
+    ];
+    for (const [cmd, specs] of cases) {
+      const f = fakeIo();
+      expect(await main([cmd, '--help'], f.io)).toBe(0);
+      expect(f.out()).toContain(`Usage: pixelcnn ${cmd} [options]`);
+      for (const s of specs) expect(f.out()).toContain(s.name);
+    }
+    const h = fakeIo();
+    expect(await main(['help', 'eval'], h.io)).toBe(0);
+    expect(h.out()).toContain('Usage: pixelcnn eval');
+  });
+
+  it('rejects an unknown command with the closest one', async () => {
+    const f = fakeIo();
+    expect(await main(['trian'], f.io)).toBe(2);
+    expect(f.err()).toBe(
+      "error: unknown command 'trian'; did you mean 'train'? (commands: demo, train, sample, eval)\n",
+    );
+  });
+
+  it('rejects an unknown option with the closest one and the valid list', async () => {
+    const f = fakeIo();
+    expect(await main(['train', '--num-filter', '8'], f.io)).toBe(2);
+    expect(f.err()).toMatch(
+      /^error: unknown option --num-filter for 'pixelcnn train'; did you mean --num-filters\?\n/,
+    );
+    expect(f.err()).toMatch(/valid options: --classes, --per-class, .*--num-filters/);
+    expect(f.err()).toContain("Run 'pixelcnn train --help' for the options.");
+    const g = fakeIo();
+    expect(await main(['sample', '--temprature', '0.5'], g.io)).toBe(2);
+    expect(g.err()).toMatch(/did you mean --temperature\?/);
+    const h = fakeIo();
+    expect(await main(['train', 'extra'], h.io)).toBe(2);
+    expect(h.err()).toMatch(/unexpected argument 'extra'/);
+  });
+
+  it('rejects bad values and impossible combinations', async () => {
+    const cases: [string[], RegExp][] = [
+      [['train', '--lr', '-1'], /option --lr: must be > 0, got -1/],
+      [
+        ['train', '--num-hierarchies', '4'],
+        /28x28 QuickDraw images need sides divisible by 2\^\(numHierarchies-1\) = 8/,
+      ],
+      [
+        ['train', '--batch-size', '4', '--micro-batch', '8'],
+        /--micro-batch 8 is larger than --batch-size 4/,
+      ],
+      [['train', '--classes', 'applle'], /'applle' is not a QuickDraw class; did you mean 'apple'/],
+      [['train', '--classes', '999'], /999 is not a TFDS label/],
+      [['train', '--classes', 'fish,fish'], /'fish' is given twice/],
+      [['train', '--backend', 'cuda'], /'cuda' is not one of auto, tensorflow-gpu/],
+      [['sample'], /'pixelcnn sample' needs --checkpoint PATH/],
+      [['eval'], /'pixelcnn eval' needs --checkpoint PATH/],
+      [['train', '--preset', 'blgo'], /'blgo' is not one of demo, blog \(did you mean 'blog'\?\)/],
+    ];
+    for (const [argv, re] of cases) {
+      const f = fakeIo();
+      expect(await main(argv, f.io), argv.join(' ')).toBe(2);
+      expect(f.err(), argv.join(' ')).toMatch(re);
+    }
+  });
+
+  it('an unwritable output directory fails before loading anything', async () => {
+    const file = path.join(tmp, 'a-file');
+    fs.writeFileSync(file, '');
+    const f = fakeIo();
+    expect(await main(['train', '--out', path.join(file, 'run')], f.io)).toBe(1);
+    expect(f.err()).toMatch(
+      /^error: cannot write to the output directory \(--out\) .*a-file\/run \((ENOTDIR|EEXIST)\)/,
+    );
+    expect(f.out()).not.toMatch(/backend:/);
+  });
+
+  it('missing data fails before training, naming what the mirror has', async () => {
+    const f = fakeIo();
+    expect(
+      await main(['train', '--classes', 'bee,apple', '--out', path.join(tmp, 'bee')], f.io),
+    ).toBe(2);
+    expect(f.err()).toMatch(
+      /no bitmaps for 'bee' in the QuickDraw mirror .*quickdraw \(\$QUICKDRAW_BASE_URL\); it has: airplane, alarm clock, apple/,
+    );
+    expect(f.err()).toMatch(/--data https:\/\/storage\.googleapis\.com\/quickdraw_dataset\//);
+    expect(f.out()).not.toMatch(/backend:/);
+    // The blog preset's classes are not in the local mirror either.
+    const g = fakeIo();
+    expect(await main(['train', '--preset', 'blog', '--out', path.join(tmp, 'blog')], g.io)).toBe(
+      2,
+    );
+    expect(g.err()).toMatch(/no bitmaps for 'bee', 'broccoli', .*'tree'/);
+    const h = fakeIo({ env: {} });
+    expect(
+      await main(
+        ['train', '--data', path.join(tmp, 'nowhere'), '--out', path.join(tmp, 'x')],
+        h.io,
+      ),
+    ).toBe(2);
+    expect(h.err()).toMatch(/the QuickDraw mirror .*nowhere \(from --data\) does not exist/);
+    const i = fakeIo({ env: {} });
+    expect(await main(['train', '--data', tmp, '--out', path.join(tmp, 'x')], i.io)).toBe(2);
+    expect(i.err()).toMatch(
+      /is not a QuickDraw mirror: expected .*full\/numpy_bitmap\/<class>\.npy/,
+    );
+  });
+
+  it('a missing checkpoint fails with what was expected', async () => {
+    for (const cmd of ['sample', 'eval']) {
+      const f = fakeIo();
+      expect(await main([cmd, '--checkpoint', path.join(tmp, 'none')], f.io)).toBe(1);
+      expect(f.err()).toMatch(/^error: --checkpoint: no checkpoint at .*none: it does not exist/);
+    }
+    const g = fakeIo();
+    expect(await main(['train', '--resume', tmp], g.io)).toBe(1);
+    expect(g.err()).toMatch(/--resume: no checkpoint at .*: expected a checkpoint directory/);
+  });
+});

@@ -1,0 +1,42 @@
+import type { PixelCNN } from '@pixelcnn/pixelcnn-dist';
+import type { QuickDrawDataset } from '@pixelcnn/quickdraw-data';
+import * as tf from '@tensorflow/tfjs-core';
+import { quantize } from './data';
+import { type MeanCi, meanCi95 } from './stats';
+
+/** Fixed seed of the evaluation subset, so every epoch scores the same images. */
+export const EVAL_SEED = 20170119;
+
+/**
+ * Bits/dim of every image of a split (`-log2 p(x) / (H*W*C)`), in batches, in evaluation mode (no
+ * dropout). With `maxImages` > 0, a fixed random subset of that many images. Returns the
+ * per-image values (and class indices) and their mean with a 95% confidence interval over images.
+ */
+export async function evaluateBitsPerDim(
+  model: PixelCNN,
+  dataset: QuickDrawDataset,
+  o: { split: 'train' | 'test'; maxImages: number; batchSize: number; signal?: AbortSignal },
+): Promise<MeanCi & { perImage: Float64Array; labels: Int32Array }> {
+  const ex = dataset.examples(o.split, { shuffle: true, seed: EVAL_SEED });
+  const n = o.maxImages > 0 ? Math.min(o.maxImages, ex.row.length) : ex.row.length;
+  const conditional = model.config.conditionalShape != null;
+  const dims = model.eventShape.reduce((a, b) => a * b, 1);
+  const perImage = new Float64Array(n);
+  const labels = new Int32Array(n);
+  for (let start = 0; start < n; start += o.batchSize) {
+    if (o.signal?.aborted) break;
+    const end = Math.min(n, start + o.batchSize);
+    const raw = await dataset.read(ex, start, end);
+    quantize(raw.images, model.config.high);
+    labels.set(raw.labels, start);
+    const lp = tf.tidy(() => {
+      const x = tf.tensor4d(Float32Array.from(raw.images), [raw.size, 28, 28, 1]);
+      const cond = conditional ? tf.tensor1d(raw.labels, 'int32') : undefined;
+      return model.logProb(x, { conditionalInput: cond, validate: false });
+    });
+    const values = await lp.data();
+    lp.dispose();
+    for (let i = 0; i < values.length; i++) perImage[start + i] = -values[i] / (dims * Math.LN2);
+  }
+  return { ...meanCi95(perImage), perImage, labels };
+}

@@ -1,0 +1,40 @@
+export {
+  camelCase,
+  closest,
+  editDistance,
+  formatHelp,
+  type OptionSpec,
+  parseArgs,
+  UsageError,
+} from './args';
+export { ensureWritableDir, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from './atomic';
+export {
+  checkpointName,
+  listCheckpoints,
+  readCheckpoint,
+  resolveCheckpointDir,
+  type TensorEntry,
+  writeCheckpoint,
+} from './checkpoint';
+export { QUICKDRAW_ENV, repoRoot, resolveClasses, resolveDataSource } from './data';
+export { DEMO_STEPS } from './demoCommand';
+export { evaluateBitsPerDim } from './evaluation';
+export { drawText, textWidth } from './font';
+export { type ImageGridOptions, imageGrid } from './imageGrid';
+export { CliError, type CliIo, EXIT } from './io';
+export { type LinePlotOptions, linePlot, niceTicks, type PlotSeries, smooth } from './lossPlot';
+export { main, processIo, USAGE } from './main';
+export { CSV_COLUMNS, MetricsLog, type MetricsRow } from './metrics';
+export {
+  type CheckpointMeta,
+  loadCheckpoint,
+  saveCheckpoint,
+  type TrainProgress,
+} from './modelState';
+export { Adam, type AdamSettings, learningRateAt, WeightAverage } from './optimizer';
+export { BLOG_LABELS, DEMO_CLASSES, PRESETS } from './options';
+export { crc32, createRaster, drawLine, encodePng, type Raster } from './png';
+export { formatDuration, formatProgress, ProgressReporter, type ProgressState } from './progress';
+export type { RunSettings } from './settings';
+export { meanCi95 } from './stats';
+export { type TrainOutcome, train } from './training';

@@ -1,0 +1,604 @@
+import type { OptionSpec, OptionValue } from './args';
+
+/** Backends `--backend` accepts ('auto' = @pixelcnn/backend's order: tfjs-node-gpu, tfjs-node, wasm, cpu). */
+export const BACKEND_CHOICES = [
+  'auto',
+  'tensorflow-gpu',
+  'tensorflow',
+  'wasm',
+  'cpu',
+  'webgl',
+  'webgpu',
+] as const;
+
+/**
+ * The four classes the demo trains on: all in the repository's local QuickDraw mirror
+ * (../shared/quickdraw) and in the public bucket, and easy to tell apart at 28x28.
+ */
+export const DEMO_CLASSES = ['apple', 'fish', 'house', 'rainbow'] as const;
+
+/** The 20 classes of the blog post, by TFDS `quickdraw_bitmap` label. */
+export const BLOG_LABELS = [
+  26, 29, 43, 49, 50, 125, 134, 172, 218, 225, 246, 255, 258, 271, 295, 296, 309, 320, 322, 323,
+] as const;
+
+const DATA = 'Data';
+const MODEL = 'Model (PixelCNN++ / tfp.distributions.PixelCNN parameters)';
+const OPT = 'Optimisation';
+const RUN = 'Run';
+
+export const dataOptions: OptionSpec[] = [
+  {
+    name: 'classes',
+    type: 'list',
+    metavar: 'LIST',
+    description:
+      'comma-separated QuickDraw classes, by name or TFDS label (e.g. "cat,26,sea turtle")',
+    default: [...DEMO_CLASSES],
+    group: DATA,
+  },
+  {
+    name: 'per-class',
+    type: 'integer',
+    metavar: 'N',
+    description:
+      'drawings used per class (train + held-out): the first N rows of each file (0 = all)',
+    default: 2000,
+    min: 0,
+    group: DATA,
+  },
+  {
+    name: 'held-out',
+    type: 'number',
+    metavar: 'FRACTION',
+    description: 'fraction of each class held out for evaluation (split by a hash of the row)',
+    default: 0.1,
+    exclusiveMin: 0,
+    max: 0.9,
+    group: DATA,
+  },
+  {
+    name: 'data',
+    type: 'string',
+    metavar: 'DIR|URL',
+    description:
+      'QuickDraw mirror laid out like the bucket (local dir or http(s) URL); default $QUICKDRAW_BASE_URL, else ../shared/quickdraw beside the repository, else the public bucket',
+    group: DATA,
+  },
+  {
+    name: 'cache-dir',
+    type: 'string',
+    metavar: 'DIR',
+    description:
+      'where downloaded drawings are cached (default .quickdraw-cache in the repository or the current directory)',
+    group: DATA,
+  },
+];
+
+export const modelOptions: OptionSpec[] = [
+  {
+    name: 'num-resnet',
+    type: 'integer',
+    description: 'gated resnet layers per hierarchy',
+    default: 1,
+    min: 1,
+    group: MODEL,
+  },
+  {
+    name: 'num-hierarchies',
+    type: 'integer',
+    description: 'resolutions (28x28 allows 1..3)',
+    default: 2,
+    min: 1,
+    group: MODEL,
+  },
+  {
+    name: 'num-filters',
+    type: 'integer',
+    description: 'channels of every stream',
+    default: 32,
+    min: 1,
+    group: MODEL,
+  },
+  {
+    name: 'num-logistic-mix',
+    type: 'integer',
+    description: 'logistic mixture components per pixel',
+    default: 5,
+    min: 1,
+    group: MODEL,
+  },
+  {
+    name: 'receptive-field-dims',
+    type: 'numberList',
+    metavar: 'ROWS,COLS',
+    description: 'causal window (3,3 = PixelCNN++ 2x3 / 2x2 filters)',
+    default: [3, 3],
+    min: 1,
+    group: MODEL,
+  },
+  {
+    name: 'dropout',
+    type: 'number',
+    metavar: 'P',
+    description: 'dropout in every gated resnet (training only)',
+    default: 0.5,
+    min: 0,
+    max: 0.99,
+    group: MODEL,
+  },
+  {
+    name: 'activation',
+    type: 'string',
+    choices: ['concat_elu', 'elu', 'relu'],
+    description: 'resnet nonlinearity',
+    default: 'concat_elu',
+    group: MODEL,
+  },
+  {
+    name: 'weight-norm',
+    type: 'boolean',
+    description: 'weight-normalised convs',
+    default: true,
+    group: MODEL,
+  },
+  {
+    name: 'data-init',
+    type: 'boolean',
+    description: 'data-dependent init on the first batch',
+    default: true,
+    group: MODEL,
+  },
+  {
+    name: 'high',
+    type: 'integer',
+    description: 'largest pixel level: 255 keeps the data, 1 binarises it (levels = high + 1)',
+    default: 255,
+    min: 1,
+    max: 255,
+    group: MODEL,
+  },
+  {
+    name: 'convention',
+    type: 'string',
+    choices: ['tfp', 'pixelcnnpp'],
+    description: "head parametrisation (scales/coeffs): TFP's or PixelCNN++'s",
+    default: 'tfp',
+    group: MODEL,
+  },
+  {
+    name: 'constant-channel',
+    type: 'boolean',
+    description: "PixelCNN++'s constant ones input channel",
+    default: true,
+    group: MODEL,
+  },
+  {
+    name: 'conditional',
+    type: 'boolean',
+    description: 'class-conditional (one-hot label fed to every layer)',
+    default: true,
+    group: MODEL,
+  },
+];
+
+export const optimOptions: OptionSpec[] = [
+  {
+    name: 'batch-size',
+    type: 'integer',
+    metavar: 'N',
+    description: 'images per optimizer step',
+    default: 32,
+    min: 1,
+    group: OPT,
+  },
+  {
+    name: 'micro-batch',
+    type: 'integer',
+    metavar: 'N',
+    description:
+      'split each batch into micro-batches of N and accumulate gradients (memory); 0 = auto',
+    default: 0,
+    min: 0,
+    group: OPT,
+  },
+  {
+    name: 'epochs',
+    type: 'integer',
+    metavar: 'N',
+    description: 'passes over the training split',
+    default: 1,
+    min: 1,
+    group: OPT,
+  },
+  {
+    name: 'steps',
+    type: 'integer',
+    metavar: 'N',
+    description: 'stop after N optimizer steps in total (overrides --epochs)',
+    min: 1,
+    group: OPT,
+  },
+  {
+    name: 'lr',
+    type: 'number',
+    description: 'Adam learning rate',
+    default: 1e-3,
+    exclusiveMin: 0,
+    group: OPT,
+  },
+  {
+    name: 'lr-decay',
+    type: 'number',
+    description: 'multiply the learning rate by this every step (PixelCNN++: 0.999995)',
+    default: 1,
+    exclusiveMin: 0,
+    max: 1,
+    group: OPT,
+  },
+  {
+    name: 'warmup-steps',
+    type: 'integer',
+    description: 'linear learning-rate warm-up steps',
+    default: 0,
+    min: 0,
+    group: OPT,
+  },
+  {
+    name: 'beta1',
+    type: 'number',
+    description: 'Adam beta1 (PixelCNN++: 0.95)',
+    default: 0.9,
+    min: 0,
+    max: 0.999999,
+    group: OPT,
+  },
+  {
+    name: 'beta2',
+    type: 'number',
+    description: 'Adam beta2 (PixelCNN++: 0.9995)',
+    default: 0.999,
+    min: 0,
+    max: 0.9999999,
+    group: OPT,
+  },
+  {
+    name: 'epsilon',
+    type: 'number',
+    description: 'Adam epsilon',
+    default: 1e-8,
+    exclusiveMin: 0,
+    group: OPT,
+  },
+  {
+    name: 'grad-clip',
+    type: 'number',
+    description: 'clip the global gradient norm (0 = off)',
+    default: 0,
+    min: 0,
+    group: OPT,
+  },
+  {
+    name: 'ema',
+    type: 'number',
+    metavar: 'DECAY',
+    description: 'Polyak average of the weights for eval/sampling (PixelCNN++: 0.9995; 0 = off)',
+    default: 0.999,
+    min: 0,
+    max: 0.999999,
+    group: OPT,
+  },
+  {
+    name: 'seed',
+    type: 'integer',
+    description: 'seed of weights, data order and dropout',
+    default: 1,
+    group: OPT,
+  },
+];
+
+export const backendOptions: OptionSpec[] = [
+  {
+    name: 'backend',
+    type: 'string',
+    choices: BACKEND_CHOICES,
+    description: 'tfjs backend (env PIXELCNN_BACKEND overrides)',
+    default: 'auto',
+    group: RUN,
+  },
+  {
+    name: 'wasm-threads',
+    type: 'string',
+    metavar: 'N|auto',
+    description: 'wasm threads (env PIXELCNN_WASM_THREADS)',
+    group: RUN,
+  },
+];
+
+export const trainRunOptions: OptionSpec[] = [
+  {
+    name: 'out',
+    type: 'string',
+    metavar: 'DIR',
+    description: 'run directory: checkpoints, metrics, plots',
+    default: 'runs/train',
+    group: RUN,
+  },
+  {
+    name: 'resume',
+    type: 'string',
+    metavar: 'PATH',
+    description:
+      'continue exactly from a checkpoint (a run dir, its checkpoints/ or one checkpoint)',
+    group: RUN,
+  },
+  {
+    name: 'preset',
+    type: 'string',
+    choices: ['demo', 'blog'],
+    description:
+      "start from a preset ('blog': the blog's 20 classes and network); explicit options override it",
+    group: RUN,
+  },
+  {
+    name: 'eval-images',
+    type: 'integer',
+    metavar: 'N',
+    description: 'held-out images evaluated each epoch (0 = all)',
+    default: 500,
+    min: 0,
+    group: RUN,
+  },
+  {
+    name: 'eval-batch',
+    type: 'integer',
+    metavar: 'N',
+    description: 'batch size for evaluation',
+    default: 64,
+    min: 1,
+    group: RUN,
+  },
+  {
+    name: 'checkpoint-every',
+    type: 'integer',
+    metavar: 'STEPS',
+    description: 'also checkpoint every N steps (0 = each epoch and at the end only)',
+    default: 0,
+    min: 0,
+    group: RUN,
+  },
+  {
+    name: 'keep-checkpoints',
+    type: 'integer',
+    metavar: 'N',
+    description: 'checkpoints kept (older ones deleted)',
+    default: 3,
+    min: 1,
+    group: RUN,
+  },
+  {
+    name: 'max-minutes',
+    type: 'number',
+    metavar: 'MIN',
+    description: 'stop (with a checkpoint) after this much training time',
+    exclusiveMin: 0,
+    group: RUN,
+  },
+];
+
+export const trainOptions: OptionSpec[] = [
+  ...dataOptions,
+  ...modelOptions,
+  ...optimOptions,
+  ...trainRunOptions,
+  ...backendOptions,
+];
+
+export const sampleOptions: OptionSpec[] = [
+  {
+    name: 'checkpoint',
+    type: 'string',
+    metavar: 'PATH',
+    description: 'a run dir, its checkpoints/ or one checkpoint (required)',
+    group: RUN,
+  },
+  {
+    name: 'out',
+    type: 'string',
+    metavar: 'DIR',
+    description: 'where the PNGs go (default <run>/samples)',
+    group: RUN,
+  },
+  {
+    name: 'n',
+    type: 'integer',
+    description: 'generated drawings per class',
+    default: 8,
+    min: 1,
+    group: RUN,
+  },
+  {
+    name: 'real',
+    type: 'integer',
+    description: 'real held-out drawings shown above them',
+    default: 8,
+    min: 0,
+    group: RUN,
+  },
+  {
+    name: 'classes',
+    type: 'list',
+    metavar: 'LIST',
+    description: "subset of the model's classes (default all)",
+    group: RUN,
+  },
+  {
+    name: 'seed',
+    type: 'integer',
+    description: 'sampling seed (same seed, same drawings)',
+    default: 0,
+    group: RUN,
+  },
+  {
+    name: 'temperature',
+    type: 'number',
+    description: 'mixture-component temperature (1 = the model, 0 = most likely component)',
+    default: 1,
+    min: 0,
+    group: RUN,
+  },
+  {
+    name: 'sampler',
+    type: 'string',
+    metavar: 'NAME',
+    description: "pixelcnn-dist sampler: 'auto' (the fastest, 'cached'), 'cached' or 'naive'",
+    default: 'auto',
+    group: RUN,
+  },
+  {
+    name: 'ema',
+    type: 'boolean',
+    description: 'use the averaged (EMA) weights when the checkpoint has them',
+    default: true,
+    group: RUN,
+  },
+  {
+    name: 'data',
+    type: 'string',
+    metavar: 'DIR|URL',
+    description: 'QuickDraw mirror for the real drawings (default as in train)',
+    group: RUN,
+  },
+  { name: 'cache-dir', type: 'string', metavar: 'DIR', description: 'download cache', group: RUN },
+  ...backendOptions,
+];
+
+export const evalOptions: OptionSpec[] = [
+  {
+    name: 'checkpoint',
+    type: 'string',
+    metavar: 'PATH',
+    description: 'a run dir, its checkpoints/ or one checkpoint (required)',
+    group: RUN,
+  },
+  {
+    name: 'split',
+    type: 'string',
+    choices: ['held-out', 'train'],
+    description: 'which split to score',
+    default: 'held-out',
+    group: RUN,
+  },
+  {
+    name: 'max-images',
+    type: 'integer',
+    metavar: 'N',
+    description: 'score at most N images (0 = all)',
+    default: 0,
+    min: 0,
+    group: RUN,
+  },
+  {
+    name: 'batch-size',
+    type: 'integer',
+    metavar: 'N',
+    description: 'evaluation batch size',
+    default: 64,
+    min: 1,
+    group: RUN,
+  },
+  {
+    name: 'ema',
+    type: 'boolean',
+    description: 'use the averaged (EMA) weights when the checkpoint has them',
+    default: true,
+    group: RUN,
+  },
+  {
+    name: 'json',
+    type: 'boolean',
+    description: 'print the result as JSON',
+    default: false,
+    group: RUN,
+  },
+  {
+    name: 'data',
+    type: 'string',
+    metavar: 'DIR|URL',
+    description: 'QuickDraw mirror (default as in train)',
+    group: RUN,
+  },
+  { name: 'cache-dir', type: 'string', metavar: 'DIR', description: 'download cache', group: RUN },
+  ...backendOptions,
+];
+
+export const demoOptions: OptionSpec[] = [
+  {
+    name: 'out',
+    type: 'string',
+    metavar: 'DIR',
+    description: 'run directory',
+    default: 'runs/demo',
+    group: RUN,
+  },
+  {
+    name: 'steps',
+    type: 'integer',
+    metavar: 'N',
+    description: 'training steps (default: sized for ~10 minutes on 2 CPU cores)',
+    min: 1,
+    group: RUN,
+  },
+  {
+    name: 'seed',
+    type: 'integer',
+    description: 'seed of training and sampling',
+    default: 1,
+    group: RUN,
+  },
+  {
+    name: 'data',
+    type: 'string',
+    metavar: 'DIR|URL',
+    description: 'QuickDraw mirror (default as in train)',
+    group: RUN,
+  },
+  { name: 'cache-dir', type: 'string', metavar: 'DIR', description: 'download cache', group: RUN },
+  {
+    name: 'resume',
+    type: 'boolean',
+    description: 'continue an interrupted demo in --out instead of starting over',
+    default: false,
+    group: RUN,
+  },
+  ...backendOptions,
+];
+
+/** Option values a preset sets (camelCase keys, as parsed); explicit options override them. */
+export const PRESETS: Record<string, Record<string, OptionValue>> = {
+  /** The demo: see demoCommand.ts for how it was sized. */
+  demo: {
+    classes: [...DEMO_CLASSES],
+    perClass: 2000,
+    numResnet: 1,
+    numHierarchies: 2,
+    numFilters: 32,
+    numLogisticMix: 5,
+    dropout: 0,
+    batchSize: 32,
+    ema: 0.995,
+  },
+  /** The blog post's configuration (tfprobability's PixelCNN on 20 QuickDraw classes). */
+  blog: {
+    classes: BLOG_LABELS.map(String),
+    perClass: 0,
+    numResnet: 5,
+    numHierarchies: 3,
+    numFilters: 128,
+    numLogisticMix: 5,
+    dropout: 0.5,
+    batchSize: 32,
+    lr: 1e-3,
+    epochs: 10,
+  },
+};

@@ -1,0 +1,40 @@
+/** splitmix32-style integer hash of a list of 32-bit integers: deterministic seeds per (seed, epoch, ...). */
+export function hashSeed(...parts: number[]): number {
+  let h = 0x9e3779b9;
+  for (const p of parts) {
+    h = (h + (Math.floor(p) >>> 0) + 0x9e3779b9) >>> 0;
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+    h = (h ^ (h >>> 16)) >>> 0;
+  }
+  return h;
+}
+
+/** mulberry32: a small, fast, seedable PRNG returning floats in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * The order in which epoch `epoch` visits `n` examples: a Fisher-Yates shuffle seeded by
+ * (seed, epoch). A pure function of its arguments, so a resumed run only needs (epoch, position).
+ */
+export function epochPermutation(n: number, seed: number, epoch: number): Uint32Array {
+  const rand = mulberry32(hashSeed(seed, epoch, 0x5eed));
+  const p = new Uint32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    const t = p[i];
+    p[i] = p[j];
+    p[j] = t;
+  }
+  return p;
+}

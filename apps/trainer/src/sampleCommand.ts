@@ -1,0 +1,276 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { type PixelProgress, SAMPLERS } from '@pixelcnn/pixelcnn-dist';
+import { isClassName, resolveClassName } from '@pixelcnn/quickdraw-data';
+import * as tf from '@tensorflow/tfjs-core';
+import { formatHelp, type OptionValue, parseArgs, UsageError } from './args';
+import { ensureWritableDir, writeFileAtomic } from './atomic';
+import { resolveCheckpointDir, runDirOf } from './checkpoint';
+import { defaultCacheDir, openData, quantize, resolveDataSource, toDisplay } from './data';
+import { EVAL_SEED } from './evaluation';
+import { imageGrid } from './imageGrid';
+import { CliError, type CliIo, EXIT } from './io';
+import { type CheckpointMeta, loadCheckpoint, readCheckpointMeta } from './modelState';
+import { sampleOptions } from './options';
+import { encodePng } from './png';
+import { formatDuration } from './progress';
+import { startBackend } from './trainCommand';
+
+/** Samplers in order of preference for 'auto' (the first that pixelcnn-dist registers). */
+export const SAMPLER_PREFERENCE = ['cached', 'fixed-point', 'naive'];
+
+/** The sampler to use: an explicit registered name, or the fastest registered one for 'auto'. */
+export function chooseSampler(name: string): string {
+  const known = Object.keys(SAMPLERS);
+  if (name === 'auto') return SAMPLER_PREFERENCE.find((s) => known.includes(s)) ?? known[0];
+  if (!known.includes(name)) {
+    throw new UsageError(
+      `option --sampler: unknown sampler '${name}'; available: auto, ${known.join(', ')}`,
+    );
+  }
+  return name;
+}
+
+/** File-system friendly class name: "The Eiffel Tower" -> "the-eiffel-tower". */
+export function slug(name: string): string {
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
+}
+
+/** Which of a checkpoint's classes to sample (indices into its class list). */
+export function pickClasses(meta: CheckpointMeta, list: readonly string[] | undefined): number[] {
+  const classes = meta.settings.data.classes;
+  if (!list?.length) return classes.map((_, i) => i);
+  return list.map((item) => {
+    let name = item;
+    if (/^\d+$/.test(item)) {
+      try {
+        name = resolveClassName(Number(item));
+      } catch {
+        name = item;
+      }
+    } else if (isClassName(item)) name = resolveClassName(item);
+    const i = classes.indexOf(name);
+    if (i < 0) {
+      throw new UsageError(
+        `option --classes: the model was not trained on '${item}'; its classes: ${classes.join(', ')}`,
+      );
+    }
+    return i;
+  });
+}
+
+export interface SampleRequest {
+  checkpoint: string;
+  values: Record<string, OptionValue>;
+  /** Skip starting a backend (the caller did). */
+  backendReady?: boolean;
+}
+
+export interface SampleResult {
+  outDir: string;
+  perClass: string[];
+  overview: string;
+  seconds: number;
+}
+
+/**
+ * Sample `n` drawings per class from a checkpoint and write one PNG per class (real held-out
+ * drawings on top, generated ones below, as in the blog) and an overview grid of all classes.
+ */
+export async function runSampling(req: SampleRequest, io: CliIo): Promise<SampleResult> {
+  const log = (s: string) => io.stdout.write(`${s}\n`);
+  const v = req.values;
+  let ckDir: string;
+  let meta: CheckpointMeta;
+  try {
+    ckDir = resolveCheckpointDir(path.resolve(io.cwd, req.checkpoint));
+    meta = readCheckpointMeta(ckDir);
+  } catch (e) {
+    throw new CliError(`--checkpoint: ${(e as Error).message}`);
+  }
+  const picked = pickClasses(meta, v.classes as string[] | undefined);
+  const sampler = chooseSampler(v.sampler as string);
+  const n = v.n as number;
+  const realCount = v.real as number;
+  const outDir = ensureWritableDir(
+    path.resolve(io.cwd, (v.out as string | undefined) ?? path.join(runDirOf(ckDir), 'samples')),
+    'output directory (--out)',
+  );
+  const settings = meta.settings;
+  const high = settings.model.high ?? 255;
+
+  // Real drawings first (cheap, and a missing mirror fails before the long sampling).
+  const real: Uint8Array[][] = picked.map(() => []);
+  if (realCount > 0) {
+    const source = resolveDataSource(v.data as string | undefined, io.env, io.cwd);
+    let data: Awaited<ReturnType<typeof openData>>;
+    try {
+      data = await openData(settings.data, source, {
+        cacheDir: path.resolve(
+          io.cwd,
+          (v.cacheDir as string | undefined) ?? defaultCacheDir(io.cwd),
+        ),
+        log,
+      });
+    } catch (e) {
+      throw new CliError(
+        `${(e as Error).message}\n(use --real 0 to sample without showing real drawings)`,
+      );
+    }
+    try {
+      const ex = data.dataset.examples('test', { shuffle: true, seed: EVAL_SEED });
+      const want = new Set(picked);
+      for (let i = 0; i < ex.row.length && picked.some((_, k) => real[k].length < realCount); i++) {
+        const c = ex.classIndex[i];
+        const k = picked.indexOf(c);
+        if (!want.has(c) || real[k].length >= realCount) continue;
+        const raw = await data.dataset.read(ex, i, i + 1);
+        real[k].push(toDisplay(quantize(raw.images, high), high));
+      }
+    } finally {
+      await data.close();
+    }
+  }
+
+  if (!req.backendReady) await startBackend(v, log);
+  const { state } = loadCheckpoint(ckDir);
+  const t0 = performance.now();
+  let images: Float32Array;
+  try {
+    const useEma = (v.ema as boolean) && state.ema !== undefined;
+    const total = n * picked.length;
+    log(
+      `sampling ${n} per class x ${picked.length} classes with the '${sampler}' sampler ` +
+        `(checkpoint step ${meta.progress.step}${useEma ? ', EMA weights' : ''}, seed ${v.seed}, temperature ${v.temperature}) ...`,
+    );
+    const labels = new Int32Array(total);
+    picked.forEach((c, k) => {
+      labels.fill(c, k * n, (k + 1) * n);
+    });
+    const conditional = settings.model.conditionalShape != null;
+    let lastRow = -1;
+    const run = async () => {
+      const cond = conditional ? tf.tensor1d(labels, 'int32') : undefined;
+      try {
+        const out = await state.model.sample(total, {
+          conditionalInput: cond,
+          seed: v.seed as number,
+          temperature: v.temperature as number,
+          sampler,
+          signal: io.signal,
+          onPixel: (p: PixelProgress) => {
+            if (p.row !== lastRow && p.row % 7 === 6 && p.col === 27) {
+              lastRow = p.row;
+              const s = (performance.now() - t0) / 1000;
+              log(`  row ${p.row + 1}/28 (${formatDuration(s)})`);
+            }
+          },
+        });
+        const data = (await out.data()) as Float32Array;
+        out.dispose();
+        return data;
+      } finally {
+        cond?.dispose();
+      }
+    };
+    images = useEma ? await state.ema!.withAveraged(run) : await run();
+  } catch (e) {
+    if (io.signal?.aborted) throw new CliError('sampling interrupted', EXIT.interrupted);
+    throw e;
+  } finally {
+    state.dispose();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const px = 28 * 28;
+  const generated = (k: number, j: number) =>
+    toDisplay(images.subarray((k * n + j) * px, (k * n + j + 1) * px), high);
+
+  const perClass: string[] = [];
+  const cols = Math.max(1, Math.min(8, Math.max(n, realCount)));
+  const blank = new Uint8Array(px);
+  picked.forEach((c, k) => {
+    const name = settings.data.classes[c];
+    const cells: Uint8Array[] = [];
+    const rowLabels: string[] = [];
+    const realRows = Math.ceil(real[k].length / cols);
+    for (let r = 0; r < realRows; r++) {
+      rowLabels.push(r === 0 ? 'real' : '');
+      for (let j = 0; j < cols; j++) cells.push(real[k][r * cols + j] ?? blank);
+    }
+    const genRows = Math.ceil(n / cols);
+    for (let r = 0; r < genRows; r++) {
+      rowLabels.push(r === 0 ? 'generated' : '');
+      for (let j = 0; j < cols; j++)
+        cells.push(r * cols + j < n ? generated(k, r * cols + j) : blank);
+    }
+    const png = imageGrid(cells, {
+      cols,
+      imageWidth: 28,
+      imageHeight: 28,
+      scale: 3,
+      rowLabels,
+      title: `${name} (TFDS ${settings.data.tfdsLabels[c]})`,
+      separatorsAfter: realRows > 0 ? [realRows - 1] : [],
+    });
+    const file = path.join(outDir, `${slug(name)}.png`);
+    writeFileAtomic(file, encodePng(png));
+    perClass.push(file);
+  });
+  const overviewCells: Uint8Array[] = [];
+  picked.forEach((_, k) => {
+    for (let j = 0; j < n; j++) overviewCells.push(generated(k, j));
+  });
+  const overview = path.join(outDir, 'overview.png');
+  writeFileAtomic(
+    overview,
+    encodePng(
+      imageGrid(overviewCells, {
+        cols: n,
+        imageWidth: 28,
+        imageHeight: 28,
+        scale: 2,
+        rowLabels: picked.map((c) => settings.data.classes[c]),
+        title: `samples, step ${meta.progress.step}`,
+      }),
+    ),
+  );
+  fs.writeFileSync(
+    path.join(outDir, 'samples.json'),
+    `${JSON.stringify({ checkpoint: ckDir, step: meta.progress.step, sampler, seed: v.seed, temperature: v.temperature, n, classes: picked.map((c) => settings.data.classes[c]), seconds }, null, 2)}\n`,
+  );
+  return { outDir, perClass, overview, seconds };
+}
+
+/** `pixelcnn sample --checkpoint PATH [options]`. */
+export async function sampleCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const parsed = parseArgs(argv, sampleOptions, 'pixelcnn sample');
+  if (parsed.help) {
+    io.stdout.write(
+      formatHelp(
+        'pixelcnn sample',
+        'Draw new drawings per class from a checkpoint: one PNG per class (real drawings on top,\ngenerated below) and overview.png with every class.',
+        sampleOptions,
+        'Example:\n  pixelcnn sample --checkpoint runs/demo --n 8 --seed 3 --temperature 0.8',
+      ),
+    );
+    return EXIT.ok;
+  }
+  if (parsed.positionals.length) {
+    throw new UsageError(
+      `unexpected argument '${parsed.positionals[0]}' for 'pixelcnn sample' (options start with --)`,
+    );
+  }
+  const checkpoint = parsed.values.checkpoint as string | undefined;
+  if (!checkpoint)
+    throw new UsageError(
+      "'pixelcnn sample' needs --checkpoint PATH (a run directory or a checkpoint)",
+    );
+  const r = await runSampling({ checkpoint, values: parsed.values }, io);
+  const rel = (p: string) => path.relative(io.cwd, p) || '.';
+  io.stdout.write(`sampled in ${formatDuration(r.seconds)}; wrote:\n`);
+  for (const f of [...r.perClass, r.overview]) io.stdout.write(`  ${rel(f)}\n`);
+  return EXIT.ok;
+}

@@ -1,0 +1,69 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { epochPermutation, hashSeed, mulberry32 } from './rng';
+import { meanCi95, tQuantile975 } from './stats';
+
+describe('meanCi95', () => {
+  it('matches the closed form on a small sample', () => {
+    const r = meanCi95([1, 2, 3, 4]);
+    const std = Math.sqrt(((1.5 ** 2 + 0.5 ** 2) * 2) / 3);
+    expect(r.mean).toBe(2.5);
+    expect(r.std).toBeCloseTo(std, 12);
+    expect(r.ci95).toBeCloseTo((3.182 * std) / 2, 12);
+    expect(meanCi95([]).n).toBe(0);
+    expect(Number.isNaN(meanCi95([3]).ci95)).toBe(true);
+  });
+
+  it('t quantiles decrease towards the normal 1.96', () => {
+    expect(tQuantile975(1)).toBe(12.706);
+    expect(tQuantile975(30)).toBe(2.042);
+    expect(tQuantile975(31)).toBeLessThan(2.042);
+    expect(tQuantile975(40)).toBeCloseTo(2.021, 3);
+    expect(tQuantile975(120)).toBeCloseTo(1.98, 3);
+    expect(tQuantile975(1e9)).toBeCloseTo(1.96, 3);
+  });
+
+  it('a constant sample has zero width; shifting the sample shifts the mean only', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: -100, max: 100, noNaN: true }), { minLength: 2, maxLength: 50 }),
+        fc.double({ min: -100, max: 100, noNaN: true }),
+        (xs, c) => {
+          const a = meanCi95(xs);
+          const b = meanCi95(xs.map((x) => x + c));
+          expect(b.mean).toBeCloseTo(a.mean + c, 8);
+          expect(b.ci95).toBeCloseTo(a.ci95, 8);
+        },
+      ),
+    );
+    expect(meanCi95([2, 2, 2]).ci95).toBe(0);
+  });
+});
+
+describe('rng', () => {
+  it('epochPermutation is a permutation, deterministic, different across epochs', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 300 }), fc.integer(), fc.nat(100), (n, seed, epoch) => {
+        const p = epochPermutation(n, seed, epoch);
+        expect([...p].sort((a, b) => a - b)).toEqual([...Array(n).keys()]);
+        expect(epochPermutation(n, seed, epoch)).toEqual(p);
+      }),
+    );
+    expect(epochPermutation(50, 1, 0)).not.toEqual(epochPermutation(50, 1, 1));
+    expect(epochPermutation(50, 1, 0)).not.toEqual(epochPermutation(50, 2, 0));
+  });
+
+  it('mulberry32 gives uniform-looking floats in [0, 1) and hashSeed mixes', () => {
+    const r = mulberry32(42);
+    let sum = 0;
+    for (let i = 0; i < 10000; i++) {
+      const u = r();
+      expect(u).toBeGreaterThanOrEqual(0);
+      expect(u).toBeLessThan(1);
+      sum += u;
+    }
+    expect(Math.abs(sum / 10000 - 0.5)).toBeLessThan(0.02);
+    expect(hashSeed(1, 2)).not.toBe(hashSeed(2, 1));
+    expect(hashSeed(1, 2)).toBe(hashSeed(1, 2));
+  });
+});

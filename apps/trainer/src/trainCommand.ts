@@ -1,0 +1,260 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { type BackendName, type BackendReport, initBackend } from '@pixelcnn/backend';
+import { formatHelp, type OptionValue, parseArgs, UsageError } from './args';
+import { ensureWritableDir, writeJsonAtomic } from './atomic';
+import { listCheckpoints, resolveCheckpointDir, runDirOf } from './checkpoint';
+import {
+  defaultCacheDir,
+  type OpenedData,
+  openData,
+  resolveClasses,
+  resolveDataSource,
+} from './data';
+import { CliError, type CliIo, EXIT } from './io';
+import {
+  type CheckpointMeta,
+  createModelState,
+  loadCheckpoint,
+  type ModelState,
+  readCheckpointMeta,
+  type TrainProgress,
+} from './modelState';
+import { trainOptions } from './options';
+import { formatDuration, ProgressReporter } from './progress';
+import {
+  applyPreset,
+  autoMicroBatch,
+  modelConfigFrom,
+  type RunSettings,
+  resumeSettings,
+  trainSettingsFrom,
+} from './settings';
+import { type TrainOutcome, train } from './training';
+
+export const TRAIN_SUMMARY =
+  'Train a class-conditional PixelCNN++ on QuickDraw drawings. Writes checkpoints (each epoch, on\n' +
+  'Ctrl-C and at the end), metrics.jsonl/metrics.csv and loss.png to --out; --resume continues exactly.';
+
+/** Start the backend the options ask for and return its report. */
+export async function startBackend(
+  values: Record<string, OptionValue>,
+  log: (s: string) => void,
+): Promise<BackendReport> {
+  const backend = values.backend as string;
+  const threadsRaw = values.wasmThreads as string | undefined;
+  let wasmThreads: number | 'auto' | undefined;
+  if (threadsRaw !== undefined) {
+    if (threadsRaw === 'auto') wasmThreads = 'auto';
+    else if (/^\d+$/.test(threadsRaw) && Number(threadsRaw) >= 1) wasmThreads = Number(threadsRaw);
+    else
+      throw new UsageError(
+        `option --wasm-threads: expected a positive integer or 'auto', got '${threadsRaw}'`,
+      );
+  }
+  let report: BackendReport;
+  try {
+    report = await initBackend({
+      prefer: backend === 'auto' ? undefined : (backend as BackendName),
+      wasmThreads,
+    });
+  } catch (e) {
+    throw new CliError((e as Error).message.replace(/^Error in initBackend: /, 'backend: '));
+  }
+  log(`backend: ${report.summary}`);
+  return report;
+}
+
+/** What `runTraining` needs: parsed options (preset applied) and where to write. */
+export interface TrainRequest {
+  values: Record<string, OptionValue>;
+  explicit: ReadonlySet<string>;
+  /** Resume from this path (run dir / checkpoints dir / checkpoint). */
+  resume?: string;
+  /** Start over in `out`, deleting an earlier run's checkpoints and metrics there (the demo). */
+  fresh?: boolean;
+}
+
+export interface TrainResult {
+  code: number;
+  runDir: string;
+  checkpoint?: string;
+  settings: RunSettings;
+  outcome?: TrainOutcome;
+}
+
+const RUN_FILES = [
+  'checkpoints',
+  'metrics.jsonl',
+  'metrics.csv',
+  'loss.png',
+  'settings.json',
+  'samples',
+];
+
+/**
+ * Everything `train` does after parsing: checks (output dir, data, checkpoint compatibility)
+ * before any long work, then the backend, the model, and the training loop.
+ */
+export async function runTraining(req: TrainRequest, io: CliIo): Promise<TrainResult> {
+  const log = (s: string) => io.stdout.write(`${s}\n`);
+  const { values, explicit } = req;
+  const { classes, tfdsLabels } = resolveClasses(values.classes as string[]);
+  const requested: RunSettings = {
+    data: {
+      classes,
+      tfdsLabels,
+      perClass: values.perClass as number,
+      heldOut: values.heldOut as number,
+    },
+    model: modelConfigFrom(values, classes.length),
+    train: trainSettingsFrom(values),
+  };
+
+  let settings = requested;
+  let runDir = path.resolve(io.cwd, values.out as string);
+  let resumeDir: string | undefined;
+  let savedMeta: CheckpointMeta | undefined;
+  if (req.resume) {
+    try {
+      resumeDir = resolveCheckpointDir(path.resolve(io.cwd, req.resume));
+      savedMeta = readCheckpointMeta(resumeDir);
+    } catch (e) {
+      throw new CliError(`--resume: ${(e as Error).message}`);
+    }
+    settings = resumeSettings(savedMeta.settings, requested, explicit, values, resumeDir);
+    if (!explicit.has('out')) runDir = runDirOf(resumeDir);
+  }
+  runDir = ensureWritableDir(runDir, 'output directory (--out)');
+  if (req.fresh) {
+    for (const f of RUN_FILES) fs.rmSync(path.join(runDir, f), { recursive: true, force: true });
+  } else if (!resumeDir && listCheckpoints(path.join(runDir, 'checkpoints')).length) {
+    throw new UsageError(
+      `${runDir} already holds a training run; continue it with --resume ${path.relative(io.cwd, runDir) || '.'} or choose another --out`,
+    );
+  }
+
+  const source = resolveDataSource(values.data as string | undefined, io.env, io.cwd);
+  log(`data: ${source.location} (${source.reason})`);
+  let data: OpenedData | undefined;
+  let state: ModelState | undefined;
+  try {
+    data = await openData(settings.data, source, {
+      cacheDir: path.resolve(
+        io.cwd,
+        (values.cacheDir as string | undefined) ?? defaultCacheDir(io.cwd),
+      ),
+      log,
+    });
+    const { dataset } = data;
+    log(
+      `classes: ${settings.data.classes.map((c, i) => `${c} (${dataset.rowsPerClass[i]})`).join(', ')}; ` +
+        `${dataset.size('train')} train / ${dataset.size('test')} held-out drawings`,
+    );
+    const backend = await startBackend(values, log);
+    let progress: TrainProgress = { step: 0, epoch: 0, batchInEpoch: 0, elapsedSeconds: 0 };
+    if (resumeDir && savedMeta) {
+      const loaded = loadCheckpoint(resumeDir);
+      state = loaded.state;
+      progress = loaded.meta.progress;
+      log(`resuming from ${resumeDir} (step ${progress.step}, epoch ${progress.epoch + 1})`);
+    } else {
+      state = createModelState(settings);
+    }
+    const micro =
+      settings.train.microBatch ||
+      autoMicroBatch(settings.model, settings.train.batchSize, backend.chosen);
+    writeJsonAtomic(path.join(runDir, 'settings.json'), settings);
+    const reporter = new ProgressReporter(io.stdout, { ci: Boolean(io.env.CI) });
+    const outcome = await train({
+      settings,
+      runDir,
+      state,
+      dataset,
+      progress,
+      microBatch: micro,
+      backend: backend.chosen,
+      reporter,
+      signal: io.signal,
+      maxMinutes: values.maxMinutes as number | undefined,
+      hooks: io.hooks,
+    });
+    const rel = (p: string) => path.relative(io.cwd, p) || '.';
+    const resumeHint = `pixelcnn train --resume ${rel(runDir)}`;
+    switch (outcome.kind) {
+      case 'non-finite':
+        io.stderr.write(`error: ${outcome.message}\n`);
+        return {
+          code: EXIT.nonFinite,
+          runDir,
+          settings,
+          outcome,
+          checkpoint: outcome.lastCheckpoint,
+        };
+      case 'interrupted':
+        log(
+          `interrupted at step ${outcome.progress.step}: checkpoint written to ${rel(outcome.checkpoint)}`,
+        );
+        log(`continue with: ${resumeHint}`);
+        return {
+          code: EXIT.interrupted,
+          runDir,
+          settings,
+          outcome,
+          checkpoint: outcome.checkpoint,
+        };
+      default: {
+        const p = outcome.progress;
+        const ev = p.lastEval;
+        log(
+          `${outcome.kind === 'time-limit' ? 'stopped' : 'done'}: ${p.step} steps in ${formatDuration(p.elapsedSeconds)}` +
+            (ev ? `; held-out ${ev.bitsPerDim.toFixed(4)} ± ${ev.ci95.toFixed(4)} bits/dim` : ''),
+        );
+        log(`checkpoint: ${rel(outcome.checkpoint)}`);
+        log(
+          `metrics:    ${rel(path.join(runDir, 'metrics.jsonl'))}, ${rel(path.join(runDir, 'metrics.csv'))}`,
+        );
+        log(`loss curve: ${rel(path.join(runDir, 'loss.png'))}`);
+        if (outcome.kind === 'time-limit') log(`continue with: ${resumeHint}`);
+        return { code: EXIT.ok, runDir, settings, outcome, checkpoint: outcome.checkpoint };
+      }
+    }
+  } finally {
+    state?.dispose();
+    await data?.close();
+  }
+}
+
+/** `pixelcnn train [options]`. */
+export async function trainCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const parsed = parseArgs(argv, trainOptions, 'pixelcnn train');
+  if (parsed.help) {
+    io.stdout.write(
+      formatHelp(
+        'pixelcnn train',
+        TRAIN_SUMMARY,
+        trainOptions,
+        'Examples:\n' +
+          '  pixelcnn train --classes cat,dog,26 --epochs 2 --out runs/cats\n' +
+          '  pixelcnn train --resume runs/cats --epochs 4\n' +
+          '  pixelcnn train --preset blog --data https://storage.googleapis.com/quickdraw_dataset/ --out runs/blog',
+      ),
+    );
+    return EXIT.ok;
+  }
+  if (parsed.positionals.length) {
+    throw new UsageError(
+      `unexpected argument '${parsed.positionals[0]}' for 'pixelcnn train' (options start with --)`,
+    );
+  }
+  const values = applyPreset(
+    parsed.values,
+    parsed.explicit,
+    parsed.values.preset as string | undefined,
+  );
+  const result = await runTraining(
+    { values, explicit: parsed.explicit, resume: values.resume as string | undefined },
+    io,
+  );
+  return result.code;
+}
