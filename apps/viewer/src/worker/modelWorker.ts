@@ -1,0 +1,142 @@
+// The model runs here, off the page's thread: load a run's model, sample pixel by pixel and
+// post every pixel as it is drawn, complete drawings, stop on request.
+import { registerWasmTrainingKernels } from '@pixelcnn/backend';
+import { PixelCNN, type PixelProgress, SAMPLERS } from '@pixelcnn/pixelcnn-dist';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-webgl';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import {
+  backendOrder,
+  chooseBackend,
+  chooseLiveSampler,
+  type ViewerBackend,
+} from '../lib/backendChoice';
+import { prefixSampler } from '../lib/completion';
+import { fetchModelArtifacts, locateModel, NoModelError } from '../lib/loadModel';
+import type { WorkerMessage, WorkerRequest } from '../lib/protocol';
+
+interface Scope {
+  postMessage(message: WorkerMessage, transfer?: Transferable[]): void;
+  addEventListener(type: 'message', listener: (e: MessageEvent<WorkerRequest>) => void): void;
+  location: { href: string };
+}
+const scope = self as unknown as Scope;
+const post = (m: WorkerMessage, transfer: Transferable[] = []) => scope.postMessage(m, transfer);
+
+let model: PixelCNN | undefined;
+let sampler = 'naive';
+const running = new Map<number, AbortController>();
+
+/** Yield to the event loop (a macrotask), so 'stop' messages get through between pixels. */
+const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+async function startBackend(name: ViewerBackend): Promise<string | null> {
+  if (name === 'wasm') {
+    // The .wasm files are served from /tfjs-wasm/ (copied from the package by vite.config.ts).
+    setWasmPaths(new URL(`${import.meta.env.BASE_URL}tfjs-wasm/`, scope.location.href).href);
+    registerWasmTrainingKernels(); // a fast Conv2DBackpropInput (the transposed convs)
+  }
+  if (!(await tf.setBackend(name))) return `setBackend('${name}') returned false`;
+  await tf.ready();
+  // Some backends start but fail on the first op (e.g. WebGL without float textures).
+  const ok = tf.tidy(() => {
+    const x = tf.ones([1, 4, 4, 2]);
+    const w = tf.ones([2, 2, 2, 3]);
+    return tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same');
+  });
+  const v = await ok.data();
+  ok.dispose();
+  if (v[0] !== 8) return `a test convolution gave ${v[0]} instead of 8`;
+  return null;
+}
+
+async function load(req: Extract<WorkerRequest, { type: 'load' }>): Promise<void> {
+  const t0 = performance.now();
+  let order: ViewerBackend[];
+  try {
+    order = backendOrder(req.backends);
+  } catch (e) {
+    post({ type: 'load-error', message: (e as Error).message });
+    return;
+  }
+  try {
+    const { backend, attempts } = await chooseBackend(order, startBackend);
+    post({ type: 'backend', backend, attempts });
+  } catch (e) {
+    post({ type: 'load-error', message: (e as Error).message });
+    return;
+  }
+  const fetchFn = (url: string) => fetch(url, { cache: 'no-store' });
+  try {
+    const loc = await locateModel(req.runBase, fetchFn, req.hint);
+    const { artifacts, facts } = await fetchModelArtifacts(loc, fetchFn, req.weights);
+    model?.dispose();
+    model = PixelCNN.fromArtifacts(artifacts);
+    const samplers = Object.keys(SAMPLERS);
+    sampler = chooseLiveSampler(samplers);
+    post({
+      type: 'loaded',
+      facts: { ...facts, config: model.config },
+      numParameters: model.numParameters,
+      samplers,
+      sampler,
+      ms: performance.now() - t0,
+    });
+  } catch (e) {
+    if (e instanceof NoModelError) post({ type: 'no-model', tried: e.tried });
+    else post({ type: 'load-error', message: (e as Error).message });
+  }
+}
+
+async function sample(req: Extract<WorkerRequest, { type: 'sample' }>): Promise<void> {
+  if (!model) {
+    post({ type: 'sample-error', id: req.id, message: 'no model is loaded' });
+    return;
+  }
+  const ctl = new AbortController();
+  running.set(req.id, ctl);
+  const t0 = performance.now();
+  const conditional = model.config.conditionalShape != null;
+  const cond = conditional
+    ? tf.tensor1d(new Int32Array(req.n).fill(req.label ?? 0), 'int32')
+    : undefined;
+  try {
+    const out = await model.sample(req.n, {
+      conditionalInput: cond,
+      seed: req.seed,
+      temperature: req.temperature,
+      sampler: req.prefix ? prefixSampler(req.prefix, req.keepRows ?? 0) : (req.sampler ?? sampler),
+      signal: ctl.signal,
+      onPixel: async (p: PixelProgress) => {
+        post({
+          type: 'pixel',
+          id: req.id,
+          row: p.row,
+          col: p.col,
+          index: p.index,
+          total: p.total,
+          values: p.values,
+        });
+        await yieldToEvents();
+      },
+    });
+    const images = (await out.data()) as Float32Array;
+    out.dispose();
+    post({ type: 'done', id: req.id, images, ms: performance.now() - t0 }, [images.buffer]);
+  } catch (e) {
+    if ((e as Error).name === 'AbortError' || ctl.signal.aborted)
+      post({ type: 'stopped', id: req.id });
+    else post({ type: 'sample-error', id: req.id, message: (e as Error).message });
+  } finally {
+    cond?.dispose();
+    running.delete(req.id);
+  }
+}
+
+scope.addEventListener('message', (e) => {
+  const req = e.data;
+  if (req.type === 'load') void load(req);
+  else if (req.type === 'sample') void sample(req);
+  else if (req.type === 'stop') running.get(req.id)?.abort();
+});
