@@ -310,7 +310,7 @@ async function showReal(): Promise<void> {
         : `real: ${got.className}`;
     note.textContent =
       got.images.length < n
-        ? `only ${got.images.length} held-out drawings among the rows fetched`
+        ? `only ${got.images.length} held-out drawing${got.images.length === 1 ? '' : 's'} among the rows fetched`
         : '';
   } catch (e) {
     realCache.delete(key);
