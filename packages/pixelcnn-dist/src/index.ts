@@ -9,10 +9,13 @@ export {
   type ResolvedPixelCNNConfig,
   resolveConfig,
 } from './config';
+export { type NetworkFlops, networkFlops } from './flops';
 export {
   broadcastShapes,
+  type PrefixInput,
   type PreparedInputs,
   prepareLogProbInputs,
+  preparePrefix,
   prepareSampleConditional,
   scaleImages,
   type TensorInput,
@@ -52,9 +55,13 @@ export {
   samplingNoise,
 } from './pixelCnn';
 export {
+  cachedSampler,
   drawPixel,
+  gridToInput,
+  IncrementalNetwork,
   naiveSampler,
   type PixelProgress,
+  PositionCache,
   pixelAt,
   SAMPLERS,
   type Sampler,

@@ -222,3 +222,77 @@ export function sampleShapeOf(fn: string, n: number | readonly number[]): number
 export function scaleImages(images: tf.Tensor, c: ResolvedPixelCNNConfig): tf.Tensor {
   return tf.tidy(() => tf.sub(tf.mul(tf.sub(images, c.low), 2 / (c.high - c.low)), 1));
 }
+
+/** A completion's kept part: `images` and how much of it, in raster order, is kept. */
+export interface PrefixInput {
+  /** `[H, W, C]` (the same for every sample) or `[...sampleShape, H, W, C]`, integers in [low, high]. */
+  images: TensorInput;
+  /** Rows kept from the top, in [0, H]. */
+  rows?: number;
+  /** Or: pixels kept in raster order, in [0, H*W] (rows * W = rows). */
+  pixels?: number;
+}
+
+/**
+ * Check a completion prefix and lay it out for the samplers: `values [N, H, W, C]` (N =
+ * prod(sampleShape)) and the number of kept raster pixels. Only kept positions are checked
+ * (integers in [low, high]); later ones are ignored.
+ */
+export async function preparePrefix(
+  fn: string,
+  sampleShape: number[],
+  prefix: PrefixInput,
+  c: ResolvedPixelCNNConfig,
+): Promise<{ values: tf.Tensor4D; pixels: number }> {
+  const [H, W, C] = c.imageShape;
+  if (prefix == null || typeof prefix !== 'object' || prefix.images == null) {
+    throw new Error(`Error in ${fn}: prefix must be { images, rows } or { images, pixels }`);
+  }
+  if ((prefix.rows === undefined) === (prefix.pixels === undefined)) {
+    throw new Error(`Error in ${fn}: prefix needs exactly one of rows and pixels`);
+  }
+  const pixels = prefix.rows !== undefined ? prefix.rows * W : (prefix.pixels as number);
+  if (
+    prefix.rows !== undefined &&
+    !(Number.isInteger(prefix.rows) && prefix.rows >= 0 && prefix.rows <= H)
+  ) {
+    throw new Error(
+      `Error in ${fn}: prefix.rows must be an integer in [0, ${H}], got ${prefix.rows}`,
+    );
+  }
+  if (!(Number.isInteger(pixels) && pixels >= 0 && pixels <= H * W)) {
+    throw new Error(
+      `Error in ${fn}: prefix.pixels must be an integer in [0, ${H * W}], got ${pixels}`,
+    );
+  }
+  const n = prod(sampleShape);
+  const x = toFloatTensor(prefix.images);
+  try {
+    const one = x.rank === 3 && x.shape.join() === [H, W, C].join();
+    const each = x.shape.join() === [...sampleShape, H, W, C].join();
+    if (!one && !each) {
+      throw new Error(
+        `Error in ${fn}: prefix.images must have shape ${fmt([H, W, C])} or ${fmt([...sampleShape, H, W, C])}, got ${fmt(x.shape)}`,
+      );
+    }
+    const values = tf.tidy(() =>
+      one ? tf.tile(tf.reshape(x, [1, H, W, C]), [n, 1, 1, 1]) : tf.reshape(x, [n, H, W, C]),
+    ) as tf.Tensor4D;
+    const data = await values.data();
+    const perImage = H * W * C;
+    for (let b = 0; b < n; b++) {
+      for (let i = 0; i < pixels * C; i++) {
+        const v = data[b * perImage + i];
+        if (!(Number.isInteger(v) && v >= c.low && v <= c.high)) {
+          values.dispose();
+          throw new Error(
+            `Error in ${fn}: prefix values must be integers in [${c.low}, ${c.high}], got ${v} in image ${b} at pixel ${Math.floor(i / C)} (row ${Math.floor(i / C / W)}, column ${Math.floor(i / C) % W})`,
+          );
+        }
+      }
+    }
+    return { values, pixels };
+  } finally {
+    if (x !== prefix.images) x.dispose();
+  }
+}

@@ -347,7 +347,7 @@ describeBackends('PixelCNN validation', () => {
     await expect(dist.sample(2, {})).rejects.toThrow(/pass conditionalInput/);
     await expect(
       dist.sample(2, { conditionalInput: tf.zeros([5]), sampler: 'turbo' }),
-    ).rejects.toThrow("Error in sample: unknown sampler 'turbo'; known: naive");
+    ).rejects.toThrow("Error in sample: unknown sampler 'turbo'; known: cached, naive");
     dist.dispose();
     expect(() => dist.logProb(images)).toThrow('Error in logProb: this PixelCNN was disposed');
     expect(() => new PixelCNN({ imageShape: [7, 7, 1], numHierarchies: 2 })).toThrow(

@@ -12,8 +12,10 @@ import {
   resolveConfig,
 } from './config';
 import {
+  type PrefixInput,
   type PreparedInputs,
   prepareLogProbInputs,
+  preparePrefix,
   prepareSampleConditional,
   sampleShapeOf,
   scaleImages,
@@ -63,9 +65,18 @@ export interface SampleOptions {
   snapToGrid?: boolean;
   /** Mixture component temperature (default 1 = the model; 0 = most likely component). */
   temperature?: number;
-  /** 'naive' (default) or another registered sampler name, or a {@link Sampler} function. */
+  /**
+   * 'cached' (default: each activation computed once, Ramachandran et al. 2017), 'naive' (TFP's
+   * H*W full forward passes; same samples for the same noise), or a {@link Sampler} function.
+   */
   sampler?: string | Sampler;
-  /** Called after every pixel with its values (awaited when it returns a promise). */
+  /**
+   * Completion: keep the top `rows` (or first `pixels` in raster order) of `images` (`[H, W, C]`
+   * for every sample, or `[...sampleShape, H, W, C]`) and draw the rest from p(rest | kept). Exact:
+   * the joint factorises in raster order. Kept pixels are not reported to `onPixel`.
+   */
+  prefix?: PrefixInput;
+  /** Called after every drawn pixel with its values (awaited when it returns a promise). */
   onPixel?: (p: PixelProgress) => void | Promise<void>;
   /** Abort between pixels. */
   signal?: AbortSignal;
@@ -288,7 +299,8 @@ export class PixelCNN {
   /**
    * Draw samples `[...sampleShape, H, W, C]` (float32 integers in [low, high]). `n` is a count or
    * a sample shape; with a batch of conditional inputs (batch shape cb) the sample shape must end
-   * with cb (TFP). Sequential: H*W forward passes for the naive sampler.
+   * with cb (TFP). Sequential in raster order; the default cached sampler computes each layer's
+   * activation once (about one forward pass of work), the naive one runs H*W forward passes.
    */
   async sample(n: number | readonly number[], o: SampleOptions = {}): Promise<tf.Tensor> {
     const fn = 'sample';
@@ -303,7 +315,7 @@ export class PixelCNN {
         `Error in ${fn}: temperature must be a finite number >= 0, got ${temperature}`,
       );
     }
-    const sampler = typeof o.sampler === 'function' ? o.sampler : SAMPLERS[o.sampler ?? 'naive'];
+    const sampler = typeof o.sampler === 'function' ? o.sampler : SAMPLERS[o.sampler ?? 'cached'];
     if (!sampler) {
       throw new Error(
         `Error in ${fn}: unknown sampler '${o.sampler}'; known: ${Object.keys(SAMPLERS).join(', ')}`,
@@ -320,12 +332,22 @@ export class PixelCNN {
         }
       }
     }
-    const h = prepareSampleConditional(fn, sampleShape, o.conditionalInput, this.config);
+    const prefix = o.prefix
+      ? await preparePrefix(fn, sampleShape, o.prefix, this.config)
+      : undefined;
+    let h: tf.Tensor2D | undefined;
+    try {
+      h = prepareSampleConditional(fn, sampleShape, o.conditionalInput, this.config);
+    } catch (e) {
+      prefix?.values.dispose();
+      throw e;
+    }
     const noise = o.noise ?? samplingNoise(this.config, total, o.seed);
     try {
       const out = await sampler(this.samplerNetwork(), total, {
         h,
         noise,
+        prefix,
         snapToGrid: o.snapToGrid ?? true,
         temperature,
         onPixel: o.onPixel,
@@ -336,6 +358,7 @@ export class PixelCNN {
       return shaped;
     } finally {
       h?.dispose();
+      prefix?.values.dispose();
       if (!o.noise) tf.dispose([noise.mix, noise.logistic]);
     }
   }

@@ -24,6 +24,37 @@ export function setPixel(x: tf.Tensor4D, r: number, c: number, v: tf.Tensor2D): 
   });
 }
 
+/** Pixel values `v` (integers in [low, high]) as the network sees them: scaled to [-1, 1]. */
+export function gridToInput<T extends tf.Tensor>(v: T, low: number, high: number): T {
+  return tf.tidy(() => tf.sub(tf.mul(tf.sub(v, low), 2 / (high - low)), 1) as T);
+}
+
+/**
+ * The naive sampler's starting state: network input and integer values, both zero except the
+ * first `prefix.pixels` raster positions, which hold the prefix (scaled for the input).
+ */
+function startingImages(
+  net: SamplerNetwork,
+  n: number,
+  prefix: SamplerOptions['prefix'],
+): { x: tf.Tensor4D; out: tf.Tensor4D } {
+  const [H, W, C] = net.config.imageShape;
+  if (!prefix || prefix.pixels === 0) {
+    return { x: tf.zeros([n, H, W, C]), out: tf.zeros([n, H, W, C]) };
+  }
+  const { low, high } = net.config;
+  return tf.tidy(() => {
+    const kept = tf.tensor4d(
+      Array.from({ length: H * W }, (_, i) => (i < prefix.pixels ? 1 : 0)),
+      [1, H, W, 1],
+    );
+    const out = tf.mul(prefix.values, kept) as tf.Tensor4D;
+    // `+ 0` turns -1 * 0 = -0 into +0: the input is then bit-identical to the zeros it replaces
+    const x = tf.add(tf.mul(gridToInput(prefix.values, low, high), kept), 0) as tf.Tensor4D;
+    return { x, out };
+  });
+}
+
 /**
  * Draw pixel (r, c) of every image from the head output `raw [N, H, W, P]` with that pixel's noise.
  * Returns the grid values `[N, C]` and what to feed back into the network (grid values rescaled
@@ -53,13 +84,14 @@ export function drawPixel(
     });
     const values = s.values as tf.Tensor2D;
     const fed = o.snapToGrid
-      ? (tf.sub(tf.mul(tf.sub(values, cfg.low), 2 / (cfg.high - cfg.low)), 1) as tf.Tensor2D)
+      ? gridToInput(values, cfg.low, cfg.high)
       : (s.continuous as tf.Tensor2D);
     return { values, fed };
   });
 }
 
-function abortError(): Error {
+/** The error samplers throw when their `signal` aborts. */
+export function abortError(): Error {
   const e = new Error('Error in sample: aborted');
   e.name = 'AbortError';
   return e;
@@ -69,19 +101,21 @@ function abortError(): Error {
  * The straightforward sequential sampler (TFP `PixelCNN._sample_n`): H*W full forward passes; pass
  * i draws pixel i (raster order) of every image and keeps only it. One mixture component per
  * pixel shared by its channels, channels drawn in order with coupled means. Cost: H*W forward
- * passes of N images. Deterministic given `options.noise`.
+ * passes of N images (fewer with a prefix: only the pixels after it). Deterministic given
+ * `options.noise`.
  */
 export async function naiveSampler(
   net: SamplerNetwork,
   n: number,
   o: SamplerOptions,
 ): Promise<tf.Tensor4D> {
-  const [H, W, C] = net.config.imageShape;
-  let x = tf.zeros([n, H, W, C]) as tf.Tensor4D; // fed-back inputs, [-1, 1]
-  let out = tf.zeros([n, H, W, C]) as tf.Tensor4D; // integer values
+  const [H, W] = net.config.imageShape;
+  const start = o.prefix?.pixels ?? 0;
+  // fed-back inputs in [-1, 1], and integer values
+  let { x, out } = startingImages(net, n, o.prefix);
   try {
-    for (let r = 0; r < H; r++) {
-      for (let c = 0; c < W; c++) {
+    for (let r = Math.floor(start / W); r < H; r++) {
+      for (let c = r === Math.floor(start / W) ? start % W : 0; c < W; c++) {
         if (o.signal?.aborted) throw abortError();
         const { values, fed } = tf.tidy(() => {
           const raw = net.forward(x, o.h);

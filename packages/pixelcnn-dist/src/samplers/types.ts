@@ -54,7 +54,14 @@ export interface SamplerOptions {
   snapToGrid: boolean;
   /** Component temperature (1 = the model). */
   temperature: number;
-  /** Called after each pixel (awaited if it returns a promise). */
+  /**
+   * Completion: the first `pixels` positions in raster order of every image are `values`
+   * (`[N, H, W, C]`, integers in [low, high]; later positions are ignored) and are not drawn.
+   * Later pixels are drawn from p(x_i | x_<i) given them, which is exact for a raster prefix.
+   * Prefix pixels use no noise and are not reported to `onPixel`.
+   */
+  prefix?: { values: tf.Tensor4D; pixels: number };
+  /** Called after each drawn pixel (awaited if it returns a promise). */
   onPixel?: (p: PixelProgress) => void | Promise<void>;
   /** Stops sampling between pixels with an AbortError. */
   signal?: AbortSignal;
