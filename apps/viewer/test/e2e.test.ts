@@ -159,6 +159,35 @@ suite(title, () => {
     expect(painted.colours).toBeGreaterThan(2);
     expect(painted.off).toBeGreaterThan(0.05 * painted.pixels);
     expect(await page.textContent('#progress-text')).toMatch(/^done: 2 drawings in/);
+
+    // completion: click the first real drawing, keep its top 14 rows, complete it twice
+    await page.click('#real-grid', { position: { x: 10, y: 10 } });
+    await page.fill('#complete-count', '2');
+    await page.click('#complete');
+    await page.waitForFunction(
+      () =>
+        (window as unknown as { __viewer: { lastJob?: { kind: string } } }).__viewer.lastJob
+          ?.kind === 'complete',
+      undefined,
+      { timeout: 240_000 },
+    );
+    const done = await page.evaluate(() => {
+      const v = (
+        window as unknown as {
+          __viewer: {
+            lastJob: { n: number; images: number[]; prefix: number[]; keepRows: number };
+          };
+        }
+      ).__viewer.lastJob;
+      return { n: v.n, images: v.images, prefix: v.prefix, keepRows: v.keepRows };
+    });
+    expect(done.n).toBe(2);
+    expect(done.keepRows).toBe(14);
+    const kept = done.prefix.slice(0, 14 * 28);
+    expect(kept.some((v) => v > 0)).toBe(true); // the clicked drawing has ink in its top half
+    for (let b = 0; b < 2; b++) {
+      expect(done.images.slice(b * 784, b * 784 + 14 * 28)).toEqual(kept);
+    }
     await page.screenshot({ path: path.join(ARTIFACTS, 'viewer-e2e.png'), fullPage: true });
     await page.close();
   }, 300_000);

@@ -12,7 +12,6 @@ import {
   chooseLiveSampler,
   type ViewerBackend,
 } from '../lib/backendChoice';
-import { prefixSampler } from '../lib/completion';
 import { fetchModelArtifacts, locateModel, NoModelError } from '../lib/loadModel';
 import type { WorkerMessage, WorkerRequest } from '../lib/protocol';
 
@@ -101,12 +100,17 @@ async function sample(req: Extract<WorkerRequest, { type: 'sample' }>): Promise<
   const cond = conditional
     ? tf.tensor1d(new Int32Array(req.n).fill(req.label ?? 0), 'int32')
     : undefined;
+  // completion: the kept rows of the sketch, for every sample (pixelcnn-dist checks them)
+  const prefix = req.prefix
+    ? { images: tf.tensor3d(req.prefix, model.config.imageShape), rows: req.keepRows ?? 0 }
+    : undefined;
   try {
     const out = await model.sample(req.n, {
       conditionalInput: cond,
       seed: req.seed,
       temperature: req.temperature,
-      sampler: req.prefix ? prefixSampler(req.prefix, req.keepRows ?? 0) : (req.sampler ?? sampler),
+      sampler: req.sampler ?? sampler,
+      prefix,
       signal: ctl.signal,
       onPixel: async (p: PixelProgress) => {
         post({
@@ -130,6 +134,7 @@ async function sample(req: Extract<WorkerRequest, { type: 'sample' }>): Promise<
     else post({ type: 'sample-error', id: req.id, message: (e as Error).message });
   } finally {
     cond?.dispose();
+    prefix?.images.dispose();
     running.delete(req.id);
   }
 }
