@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { batchMatMulWasmConfig, rememberStockBatchMatMul } from './batchMatMulWasm';
 import { conv2dBackpropFilterWasmConfig } from './conv2dBackpropFilterWasm';
 import {
   conv2dBackpropInputWasmConfig,
   rememberStockConv2dBackpropInput,
 } from './conv2dBackpropInputWasm';
 import { registerConv2dGradient } from './conv2dGradient';
+import { COPY_KERNELS_WASM, rememberStockCopyKernel } from './copyKernelsWasm';
 import { unsortedSegmentSumWasmConfig } from './unsortedSegmentSumWasm';
 import { registerZeroGradients } from './zeroGradients';
 
@@ -13,13 +15,28 @@ export const WASM_TRAINING_KERNELS = [
   'Conv2DBackpropFilter',
   'Conv2DBackpropInput',
   'UnsortedSegmentSum',
+  'BatchMatMul',
+  'Slice',
+  'SplitV',
+  'Concat',
 ] as const;
 
 const OURS: readonly tf.KernelConfig[] = [
   conv2dBackpropFilterWasmConfig,
   conv2dBackpropInputWasmConfig,
   unsortedSegmentSumWasmConfig,
+  batchMatMulWasmConfig,
+  ...COPY_KERNELS_WASM,
 ];
+
+/** Stock kernels we wrap or keep for cases ours hands back. */
+const REMEMBER: Record<string, (config: tf.KernelConfig) => void> = {
+  Conv2DBackpropInput: rememberStockConv2dBackpropInput,
+  BatchMatMul: rememberStockBatchMatMul,
+  Slice: rememberStockCopyKernel,
+  SplitV: rememberStockCopyKernel,
+  Concat: rememberStockCopyKernel,
+};
 
 const isOurs = (config: tf.KernelConfig | undefined, ours: tf.KernelConfig): boolean =>
   config !== undefined && config.kernelFunc === ours.kernelFunc;
@@ -32,6 +49,10 @@ const isOurs = (config: tf.KernelConfig | undefined, ours: tf.KernelConfig): boo
  * - `Conv2DBackpropInput`, replacing the stock naive loop with one XNNPACK Conv2D of the
  *   zero-inserted dy and the flipped filter (also conv2dTranspose's forward pass);
  * - `UnsortedSegmentSum` (missing; `tf.gather`'s gradient), as a one-hot matrix product;
+ * - `BatchMatMul` with transposed operands (every matMul gradient) at XNNPACK speed instead of
+ *   the stock naive loop, by transposing explicitly first;
+ * - `Slice`, `SplitV`, `Concat` reading the wasm heap in place (the stock Slice copies its whole
+ *   input first) and copying short rows with a loop;
  * and, for every backend (gradients are global): zero gradients for comparison and logical ops
  * (`tf.where(tf.greater(w, 0), ...)` on a gradient path), and conv2d gradients for dilations
  * and numeric pads with a dimRoundingMode (both wrong or refused in tfjs 4.22).
@@ -47,7 +68,7 @@ export function registerWasmTrainingKernels(): string[] {
     const current = tf.getKernel(ours.kernelName, 'wasm');
     if (!isOurs(current, ours)) {
       if (current) {
-        if (ours.kernelName === 'Conv2DBackpropInput') rememberStockConv2dBackpropInput(current);
+        REMEMBER[ours.kernelName]?.(current);
         tf.unregisterKernel(ours.kernelName, 'wasm');
       }
       tf.registerKernel(ours);
