@@ -1,0 +1,80 @@
+import type { PixelCNNConfig } from '@pixelcnn/pixelcnn-dist';
+
+/** A network to benchmark and how hard to push it. */
+export interface BenchConfig {
+  description: string;
+  config: PixelCNNConfig & { imageShape: [number, number, number]; numFilters: number };
+  /** Training: effective batch, micro-batch (gradient accumulation), timed steps after a warm-up. */
+  train: { batch: number; microBatch?: number; steps: number };
+  /** Sampling: images per run; naive steps timed before extrapolating to H*W. */
+  sample: { n: number; naivePixels: number };
+}
+
+/**
+ * The trainer's demo network, and TFP's default PixelCNN (numResnet 5, numHierarchies 3,
+ * numFilters 160, numLogisticMix 10) on 28x28 QuickDraw images. TFP's network fits the 4 GB wasm
+ * heap only in micro-batches of 2 (../shared/spec/BACKENDS.md).
+ */
+export const CONFIGS: Record<string, BenchConfig> = {
+  demo: {
+    description: 'trainer demo: 1 resnet, 2 hierarchies, 32 filters, 5 mix',
+    config: {
+      imageShape: [28, 28, 1],
+      numResnet: 1,
+      numHierarchies: 2,
+      numFilters: 32,
+      numLogisticMix: 5,
+      dropoutP: 0,
+    },
+    train: { batch: 32, steps: 2 },
+    sample: { n: 8, naivePixels: 4 },
+  },
+  tfp: {
+    description: "TFP's defaults: 5 resnets, 3 hierarchies, 160 filters, 10 mix",
+    config: { imageShape: [28, 28, 1], numFilters: 160 },
+    train: { batch: 4, microBatch: 2, steps: 1 },
+    sample: { n: 8, naivePixels: 2 },
+  },
+};
+
+/** What run.ts asks a worker process to measure. */
+export interface WorkerArgs {
+  label: string;
+  backend: 'wasm' | 'cpu';
+  threads: number;
+  configs: string[];
+  /** Configs whose training (and lone conv) is skipped (e.g. on cpu, whose weight gradient is pathological). */
+  skipTrain?: string[];
+}
+
+export interface WorkerResult {
+  label: string;
+  backend: string;
+  threads: number;
+  configs: Array<{
+    name: string;
+    parameters: number;
+    gflopForwardPerImage: number;
+    loneConv?: { forwardGflops: number; trainGflops: number };
+    train?: {
+      batch: number;
+      microBatch?: number;
+      steps: number;
+      msPerStep: number;
+      imagesPerSecond: number;
+      gflops: number;
+    };
+    heapBytes?: number;
+    sample?: {
+      n: number;
+      naiveTimedPixels: number;
+      naiveSeconds: number;
+      naiveImagesPerSecond: number;
+      cachedSeconds: number;
+      cachedImagesPerSecond: number;
+      speedup: number;
+    };
+  }>;
+  heapBytes?: number;
+  maxRssBytes?: number;
+}

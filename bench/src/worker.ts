@@ -1,0 +1,183 @@
+// One benchmark process: one backend at one wasm thread count (threads are fixed when the wasm
+// backend starts, so each setting gets its own process). Prints progress on stderr and one line
+// `BENCH_RESULT {json}` on stdout. Run through `pnpm bench` (src/run.ts), not directly.
+import { initBackend } from '@pixelcnn/backend';
+import { networkFlops, PixelCNN, samplingNoise, Trainer } from '@pixelcnn/pixelcnn-dist';
+import * as tf from '@tensorflow/tfjs-core';
+import { type BenchConfig, CONFIGS, type WorkerArgs, type WorkerResult } from './configs';
+
+const args: WorkerArgs = JSON.parse(process.argv[2]);
+const log = (s: string) => process.stderr.write(`  [${args.label}] ${s}\n`);
+const now = () => performance.now();
+
+/** Median time in ms of `reps` runs of `f` after one warm-up run. */
+async function timeMs(f: () => Promise<void> | void, reps: number): Promise<number> {
+  await f();
+  const ts: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = now();
+    await f();
+    ts.push(now() - t0);
+  }
+  ts.sort((a, b) => a - b);
+  return ts[Math.floor(ts.length / 2)];
+}
+
+/** Bytes of the wasm heap (it only grows, so this is the peak), or undefined off wasm. */
+function wasmHeapBytes(): number | undefined {
+  const b = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
+  return b.wasm?.HEAPU8?.buffer.byteLength;
+}
+
+/**
+ * The network's most common conv on its own: a gated resnet's conv1 at full resolution, concat_elu
+ * input 2F -> F, kernel [2, 3], as the padded VALID conv the library runs. Forward, and forward +
+ * both gradients (what a training step does per conv).
+ */
+async function loneConv(cfg: BenchConfig, batch: number) {
+  const [H, W] = cfg.config.imageShape;
+  const F = cfg.config.numFilters;
+  const x = tf.randomNormal([batch, H + 1, W + 2, 2 * F]) as tf.Tensor4D;
+  const k = tf.randomNormal([2, 3, 2 * F, F]) as tf.Tensor4D;
+  const flops = 2 * batch * H * W * 6 * 2 * F * F;
+  const fwd = await timeMs(async () => {
+    const y = tf.conv2d(x, k, 1, 'valid');
+    await y.data();
+    y.dispose();
+  }, 3);
+  const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+    tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'valid')),
+  );
+  const train = await timeMs(async () => {
+    const [ga, gb] = grads([x, k]);
+    await Promise.all([ga.data(), gb.data()]);
+    tf.dispose([ga, gb]);
+  }, 2);
+  tf.dispose([x, k]);
+  // the sum's gradient is a broadcast of ones: the forward conv is still computed by tf.grads
+  return {
+    forwardGflops: flops / fwd / 1e6,
+    trainGflops: (3 * flops) / train / 1e6,
+  };
+}
+
+function randomImages(cfg: BenchConfig, n: number, seed: number): tf.Tensor4D {
+  const [H, W, C] = cfg.config.imageShape;
+  return tf.tidy(
+    () => tf.floor(tf.randomUniform([n, H, W, C], 0, 256, 'float32', seed)) as tf.Tensor4D,
+  );
+}
+
+async function training(cfg: BenchConfig, dist: PixelCNN) {
+  const { batch, microBatch, steps } = cfg.train;
+  const images = randomImages(cfg, batch, 1);
+  const trainer = new Trainer(dist, { learningRate: 1e-3, microBatchSize: microBatch, seed: 1 });
+  await trainer.trainStep(images); // warm-up (kernels, allocation)
+  const t0 = now();
+  for (let i = 0; i < steps; i++) await trainer.trainStep(images);
+  const msPerStep = (now() - t0) / steps;
+  trainer.dispose();
+  images.dispose();
+  const flops = networkFlops(dist.plan, dist.config.resnetActivation);
+  return {
+    batch,
+    microBatch,
+    steps,
+    msPerStep,
+    imagesPerSecond: (1000 * batch) / msPerStep,
+    gflops: (flops.train * batch) / msPerStep / 1e6,
+  };
+}
+
+async function sampling(cfg: BenchConfig, dist: PixelCNN) {
+  const n = cfg.sample.n;
+  const [H, W] = dist.eventShape;
+  const pixels = H * W;
+  const noise = samplingNoise(dist.config, n, 3);
+  // Naive: time `naivePixels` real steps of the naive sampler (after one warm-up step), stop it,
+  // and extrapolate to H*W steps (every step is the same full forward pass).
+  const k = Math.min(cfg.sample.naivePixels, pixels - 1);
+  let t0 = 0;
+  let t1 = 0;
+  const ctl = new AbortController();
+  await dist
+    .sample(n, {
+      noise,
+      sampler: 'naive',
+      signal: ctl.signal,
+      onPixel: (p) => {
+        if (p.index === 0) t0 = now();
+        if (p.index === k) {
+          t1 = now();
+          ctl.abort();
+        }
+      },
+    })
+    .then(
+      (t) => t.dispose(),
+      (e) => {
+        if ((e as Error).name !== 'AbortError') throw e;
+      },
+    );
+  const naiveMsPerPixel = (t1 - t0) / k;
+  const naiveSeconds = (naiveMsPerPixel * pixels) / 1000;
+  log(
+    `naive: ${naiveMsPerPixel.toFixed(1)} ms per pixel (${k} timed) -> ~${naiveSeconds.toFixed(0)} s for ${n} images`,
+  );
+  const c0 = now();
+  const out = await dist.sample(n, { noise, sampler: 'cached' });
+  await out.data();
+  const cachedSeconds = (now() - c0) / 1000;
+  out.dispose();
+  tf.dispose([noise.mix, noise.logistic]);
+  log(`cached: ${cachedSeconds.toFixed(1)} s for ${n} images`);
+  return {
+    n,
+    naiveTimedPixels: k,
+    naiveSeconds,
+    naiveImagesPerSecond: n / naiveSeconds,
+    cachedSeconds,
+    cachedImagesPerSecond: n / cachedSeconds,
+    speedup: naiveSeconds / cachedSeconds,
+  };
+}
+
+const report = await initBackend({
+  prefer: args.backend,
+  wasmThreads: args.threads,
+  ignoreEnv: true,
+});
+log(report.summary);
+const result: WorkerResult = {
+  label: args.label,
+  backend: report.chosen,
+  threads: report.threads ?? 1,
+  configs: [],
+};
+for (const name of args.configs) {
+  const cfg = CONFIGS[name];
+  const dist = new PixelCNN({ ...cfg.config, seed: 1 });
+  const initBatch = randomImages(cfg, Math.min(cfg.train.microBatch ?? cfg.train.batch, 8), 2);
+  dist.initialize(initBatch);
+  initBatch.dispose();
+  const flops = networkFlops(dist.plan, dist.config.resnetActivation);
+  const entry: WorkerResult['configs'][number] = {
+    name,
+    parameters: dist.numParameters,
+    gflopForwardPerImage: flops.forward / 1e9,
+  };
+  if (!args.skipTrain?.includes(name)) {
+    log(`${name}: lone conv`);
+    entry.loneConv = await loneConv(cfg, cfg.train.microBatch ?? cfg.train.batch);
+    log(`${name}: training, batch ${cfg.train.batch}`);
+    entry.train = await training(cfg, dist);
+    entry.heapBytes = wasmHeapBytes();
+  }
+  log(`${name}: sampling ${cfg.sample.n} images`);
+  entry.sample = await sampling(cfg, dist);
+  dist.dispose();
+  result.configs.push(entry);
+}
+result.maxRssBytes = process.resourceUsage().maxRSS * 1024;
+result.heapBytes = wasmHeapBytes();
+process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`);
