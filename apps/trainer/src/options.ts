@@ -310,7 +310,7 @@ export const backendOptions: OptionSpec[] = [
     name: 'wasm-threads',
     type: 'string',
     metavar: 'N|auto',
-    description: 'wasm threads (env PIXELCNN_WASM_THREADS)',
+    description: "wasm threads (default: env PIXELCNN_WASM_THREADS, else 'auto' = every core)",
     group: RUN,
   },
 ];
