@@ -101,12 +101,15 @@ for (const s of o.settings) {
   const setting = SETTINGS[s];
   const configs = o.configs.filter((c) => !setting.configs || setting.configs.includes(c));
   if (configs.length === 0) continue;
-  console.log(`\n${s}: ${configs.join(', ')}`);
-  try {
-    results.push(await runWorker({ ...setting, label: s, configs }));
-  } catch (e) {
-    failures.push((e as Error).message);
-    console.error((e as Error).message);
+  // one process per network too: a network that runs out of wasm memory aborts only itself
+  for (const c of configs) {
+    console.log(`\n${s}: ${c}`);
+    try {
+      results.push(await runWorker({ ...setting, label: s, configs: [c] }));
+    } catch (e) {
+      failures.push(`${c}: ${(e as Error).message}`);
+      console.error((e as Error).message);
+    }
   }
 }
 

@@ -114,3 +114,18 @@ describeBackends('Slice, SplitV and Concat (wasm: in place, short rows by loop)'
     tf.dispose([a, b, w, ga, gb]);
   });
 });
+
+describeBackends('Identity (wasm: shares the buffer, reference counted)', () => {
+  it('a clone keeps its values after the original is disposed, and the other way round', async () => {
+    const a = tf.tensor2d([1, 2, 3, 4], [2, 2]);
+    const b = tf.clone(a);
+    a.dispose();
+    expect(Array.from(await b.data())).toEqual([1, 2, 3, 4]);
+    const c = tf.clone(b);
+    const d = tf.add(c, 1);
+    c.dispose();
+    expect(Array.from(await b.data())).toEqual([1, 2, 3, 4]);
+    expect(Array.from(await d.data())).toEqual([2, 3, 4, 5]);
+    tf.dispose([b, d]);
+  });
+});

@@ -19,6 +19,7 @@ export const WASM_TRAINING_KERNELS = [
   'Slice',
   'SplitV',
   'Concat',
+  'Identity',
 ] as const;
 
 const OURS: readonly tf.KernelConfig[] = [
@@ -36,6 +37,7 @@ const REMEMBER: Record<string, (config: tf.KernelConfig) => void> = {
   Slice: rememberStockCopyKernel,
   SplitV: rememberStockCopyKernel,
   Concat: rememberStockCopyKernel,
+  Identity: rememberStockCopyKernel,
 };
 
 const isOurs = (config: tf.KernelConfig | undefined, ours: tf.KernelConfig): boolean =>
@@ -52,7 +54,8 @@ const isOurs = (config: tf.KernelConfig | undefined, ours: tf.KernelConfig): boo
  * - `BatchMatMul` with transposed operands (every matMul gradient) at XNNPACK speed instead of
  *   the stock naive loop, by transposing explicitly first;
  * - `Slice`, `SplitV`, `Concat` reading the wasm heap in place (the stock Slice copies its whole
- *   input first) and copying short rows with a loop;
+ *   input first) and copying short rows with a loop; `Identity` sharing its input's buffer
+ *   (reference counted) instead of copying it: every tensor saved for a gradient is a clone;
  * and, for every backend (gradients are global): zero gradients for comparison and logical ops
  * (`tf.where(tf.greater(w, 0), ...)` on a gradient path), and conv2d gradients for dilations
  * and numeric pads with a dimRoundingMode (both wrong or refused in tfjs 4.22).

@@ -31,4 +31,4 @@ export {
 export { type PixelCnnMaskOptions, pixelCnnMask } from './pixelCnnMask';
 export { downShift, rightShift } from './shift';
 export { TFP_LAYERS, type TfpLayer, type TfpMask, type TfpMaskOptions, tfpMask } from './tfpMask';
-export { effectiveWeight, type LayerCallOptions } from './weightNorm';
+export { effectiveWeight, type LayerCallOptions, withEffectiveWeights } from './weightNorm';

@@ -22,6 +22,7 @@ import {
   nin,
   pixelCnnMask,
   tfpMask,
+  withEffectiveWeights,
 } from './index';
 
 type Params = ConvParams | DenseParams;
@@ -225,6 +226,31 @@ describeBackends('weight norm and data-dependent init', () => {
     const before = tf.memory().numTensors;
     tf.dispose(downShiftedConv2d(x, p, { init: true }));
     expect(tf.memory().numTensors).toBe(before);
+    disposeParams(p);
+  });
+});
+
+describeBackends('withEffectiveWeights', () => {
+  it('makes layer calls use the given kernel, innermost scope first, and not for masked layers', async () => {
+    const p = createConvParams({ kernelSize: [1, 1], inChannels: 2, outChannels: 1, seed: 3 });
+    const x = tf.tensor4d([1, 2, 3, 4], [1, 1, 2, 2]);
+    const w3 = tf.tensor4d([3, 0], [1, 1, 2, 1]);
+    const w5 = tf.tensor4d([0, 5], [1, 1, 2, 1]);
+    const y = withEffectiveWeights(new Map([[p, w3]]), () => [
+      conv2d(x, p),
+      withEffectiveWeights(new Map([[p, w5]]), () => conv2d(x, p)),
+      effectiveWeight(p, 3) === w3,
+    ]);
+    expect(Array.from(await (y[0] as tf.Tensor).data())).toEqual([3, 9]); // 3*x0 + b (b = 0)
+    expect(Array.from(await (y[1] as tf.Tensor).data())).toEqual([10, 20]); // 5*x1
+    expect(y[2]).toBe(true);
+    const outside = effectiveWeight(p, 3);
+    expect(outside).not.toBe(w3); // the scope ended: computed from v and g again
+    const masked = withEffectiveWeights(new Map([[p, w3]]), () =>
+      effectiveWeight(p, 3, tf.ones([1, 1, 2, 1])),
+    );
+    expect(masked).not.toBe(w3);
+    tf.dispose([x, w3, w5, y[0] as tf.Tensor, y[1] as tf.Tensor, outside, masked]);
     disposeParams(p);
   });
 });

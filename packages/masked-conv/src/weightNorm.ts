@@ -34,6 +34,29 @@ export function normalizeDirection(v: tf.Tensor, outAxis: number): tf.Tensor {
   return tf.mul(v, tf.rsqrt(tf.add(sumSq, NORM_EPS)));
 }
 
+/** Effective weights given by {@link withEffectiveWeights}, innermost last. */
+const overrides: Array<ReadonlyMap<ConvParams | DenseParams, tf.Tensor>> = [];
+
+/**
+ * Run `fn` with the effective weights of some layers given instead of computed: every layer call
+ * (and {@link effectiveWeight}) of a layer in `weights` uses that tensor as its kernel. For
+ * training in micro-batches: compute `g * v / ||v||` once per step, differentiate each
+ * micro-batch with respect to those tensors, and chain back through the weight norm once (the
+ * weight norm's intermediates are weight-sized: for big layers at small micro-batches they
+ * outweigh the activations). Data-dependent init and masked layers ignore the overrides.
+ */
+export function withEffectiveWeights<T>(
+  weights: ReadonlyMap<ConvParams | DenseParams, tf.Tensor>,
+  fn: () => T,
+): T {
+  overrides.push(weights);
+  try {
+    return fn();
+  } finally {
+    overrides.pop();
+  }
+}
+
 /**
  * The effective weight of a layer: `g * m*v / ||m*v||` with weight norm, `m*v` without (m = mask,
  * if any). `outAxis` is the output-channel axis of `v`.
@@ -43,6 +66,12 @@ export function effectiveWeight(
   outAxis: number,
   mask?: tf.Tensor,
 ): tf.Tensor {
+  if (!mask) {
+    for (let i = overrides.length - 1; i >= 0; i--) {
+      const w = overrides[i].get(p);
+      if (w) return w;
+    }
+  }
   return tf.tidy(() => {
     const v = mask ? tf.mul(p.v, mask) : p.v;
     if (!p.weightNorm || !p.g) return v;

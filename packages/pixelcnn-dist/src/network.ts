@@ -113,6 +113,38 @@ export function networkVariables(p: NetworkParams): NamedVariable[] {
   return out;
 }
 
+/** A weight-normalised layer and the output-channel axis of its `v`. */
+export interface NormalizedLayer {
+  params: ConvParams | DenseParams;
+  outAxis: number;
+}
+
+/**
+ * Every weight-normalised layer of the network (the ones with a `g`), with the axis
+ * `effectiveWeight` normalises around: 3 for convs, 2 for transposed convs, 1 for dense layers.
+ */
+export function normalizedLayers(p: NetworkParams): NormalizedLayer[] {
+  const out: NormalizedLayer[] = [];
+  const add = (q: ConvParams | DenseParams | undefined) => {
+    if (!q?.g) return;
+    out.push({ params: q, outAxis: 'kernelSize' in q ? (q.transposed ? 2 : 3) : 1 });
+  };
+  add(p.init.vertical);
+  add(p.init.horizontalUp);
+  add(p.init.horizontalLeft);
+  for (const b of p.blocks) {
+    if (b.kind === 'resnet') {
+      for (const r of [b.vertical, b.horizontal])
+        for (const q of [r.conv1, r.skip, r.conv2, r.cond]) add(q);
+    } else {
+      add(b.vertical);
+      add(b.horizontal);
+    }
+  }
+  add(p.head);
+  return out;
+}
+
 /**
  * Create the network's variables for a plan. `namePrefix` makes the tfjs variable names unique
  * per instance (tfjs registers variables engine-wide by name); saved files use the stable names of

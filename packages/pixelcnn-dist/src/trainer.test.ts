@@ -80,6 +80,49 @@ describeBackends('Trainer', () => {
     b.dispose();
   });
 
+  for (const useWeightNorm of [true, false]) {
+    it(`applies exactly the loss's gradient (weight norm ${useWeightNorm ? 'on: chained back once per step' : 'off'})`, async () => {
+      // SGD with lr 1: the update is minus the gradient. Reference: tf.variableGrads straight
+      // through the network (weight norm included), on an identical model.
+      const make = () => tiny({ dropoutP: 0, useWeightNorm, conditionalShape: [], numClasses: 2 });
+      const a = make();
+      const b = make();
+      const x = batch();
+      const labels = [0, 1, 1, 0];
+      a.initialize(x, { conditionalInput: labels });
+      b.initialize(x, { conditionalInput: labels });
+      const before = await weightsOf(a);
+      const { value, grads } = tf.variableGrads(
+        () =>
+          tf.div(
+            tf.neg(tf.sum(b.logProb(x, { conditionalInput: labels, training: true }))),
+            4,
+          ) as tf.Scalar,
+        b.trainableVariables,
+      );
+      const opt = tf.train.sgd(1);
+      const t = new Trainer(a, { optimizer: opt, microBatchSize: 2 });
+      const r = await t.trainStep(x, { conditionalInput: labels });
+      expect(r.loss).toBeCloseTo((await value.data())[0], 3);
+      const after = await weightsOf(a);
+      let worst = 0;
+      for (const [i, v] of a.trainableVariables.entries()) {
+        const g = await grads[b.trainableVariables[i].name].data();
+        for (let j = 0; j < g.length; j++) {
+          const applied = before[i][j] - after[i][j];
+          worst = Math.max(worst, Math.abs(applied - g[j]) / (1e-3 + Math.abs(g[j])));
+        }
+        expect(v.name).not.toBe(b.trainableVariables[i].name); // two models, two sets of variables
+      }
+      expect(worst).toBeLessThan(1e-3);
+      tf.dispose([value, ...Object.values(grads), x]);
+      t.dispose();
+      opt.dispose();
+      a.dispose();
+      b.dispose();
+    });
+  }
+
   it('decays the learning rate per step', async () => {
     const dist = tiny({ useDataInit: false });
     const trainer = new Trainer(dist, { learningRate: 0.01, lrDecay: 0.5 });
