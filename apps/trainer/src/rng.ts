@@ -1,3 +1,5 @@
+import { seededRandom } from '@pixelcnn/quickdraw-data';
+
 /** splitmix32-style integer hash of a list of 32-bit integers: deterministic seeds per (seed, epoch, ...). */
 export function hashSeed(...parts: number[]): number {
   let h = 0x9e3779b9;
@@ -10,17 +12,8 @@ export function hashSeed(...parts: number[]): number {
   return h;
 }
 
-/** mulberry32: a small, fast, seedable PRNG returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: a small, fast, seedable PRNG returning floats in [0, 1) (quickdraw-data's). */
+export const mulberry32: (seed: number) => () => number = seededRandom;
 
 /**
  * The order in which epoch `epoch` visits `n` examples: a Fisher-Yates shuffle seeded by
