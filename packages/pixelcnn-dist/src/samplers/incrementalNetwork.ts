@@ -153,11 +153,8 @@ export class IncrementalNetwork {
 
         const condOf = (p: DenseParams | undefined) => {
           if (!p || !h) return undefined;
-          const l = linear(p);
-          const proj = tf.keep(
-            tf.reshape(tf.add(tf.matMul(h, l.w as tf.Tensor2D), l.b), [h.shape[0], 1, 1, -1]),
-          );
-          tf.dispose([l.w, l.b]);
+          const w = effectiveWeight(p, 1) as tf.Tensor2D; // [units, 2F]
+          const proj = tf.keep(tf.reshape(tf.add(tf.matMul(h, w), p.b), [h.shape[0], 1, 1, -1]));
           this.conds.push(proj);
           return proj as tf.Tensor4D;
         };
@@ -310,27 +307,41 @@ export class IncrementalNetwork {
   }
 
   private upsampleRow(p: ResampleStream, r: number): void {
+    // all input columns; the down-shifted deconv keeps the centred 2w of its VALID output
+    const side = (p.lin.kernel[1] - 1) / 2;
+    p.out.setRow(r, this.transposedRow(p, r, 0, p.input.w - 1, side, 2 * p.input.w));
+  }
+
+  /**
+   * Row `r` of a stride-2 transposed conv (plus bias), output columns `[start, start + count)`
+   * of its VALID result, from input columns `[jlo, jhi]`: the input rows that reach row `r`
+   * (`2i <= r < 2i + kh`) and those columns must be all that reach the wanted outputs. A
+   * 1-row kernel reaches no odd row (then only the bias).
+   */
+  private transposedRow(
+    p: ResampleStream,
+    r: number,
+    jlo: number,
+    jhi: number,
+    start: number,
+    count: number,
+  ): tf.Tensor4D {
     const [kh, kw] = p.lin.kernel;
-    const side = (kw - 1) / 2;
     const lo = Math.max(0, Math.ceil((r - kh + 1) / 2));
     const hi = r >> 1;
-    const w = p.input.w;
-    if (lo > hi) {
-      // a 1-row kernel with stride 2 sends nothing to odd rows: only the bias
-      p.out.setRow(r, tf.add(tf.zeros([this.n, 1, 2 * w, p.out.d]), p.lin.b));
-      return;
-    }
-    const win = p.input.window(lo, hi, 0, w - 1); // [N, rows, w, in]
+    if (lo > hi || jlo > jhi) return tf.add(tf.zeros([this.n, 1, count, p.out.d]), p.lin.b);
+    const win = p.input.window(lo, hi, jlo, jhi); // [N, rows, cols, in]
     const rows = hi - lo + 1;
+    const cols = jhi - jlo + 1;
     const full = tf.conv2dTranspose(
       win,
       p.lin.w as tf.Tensor4D,
-      [this.n, 2 * rows + kh - 1, 2 * w + kw - 1, p.out.d],
+      [this.n, 2 * rows + kh - 1, 2 * cols + kw - 1, p.out.d],
       2,
       'valid',
     );
-    const row = tf.slice(full, [0, r - 2 * lo, side, 0], [-1, 1, 2 * w, -1]);
-    p.out.setRow(r, tf.add(row, p.lin.b));
+    const out = tf.slice(full, [0, r - 2 * lo, start - 2 * jlo, 0], [-1, 1, count, -1]);
+    return tf.add(out, p.lin.b);
   }
 
   /**
@@ -394,27 +405,10 @@ export class IncrementalNetwork {
   }
 
   private upsamplePixel(p: ResampleStream, r: number, c: number): void {
-    const [kh, kw] = p.lin.kernel;
-    const lo = Math.max(0, Math.ceil((r - kh + 1) / 2));
-    const hi = r >> 1;
-    const jlo = Math.max(0, Math.ceil((c - kw + 1) / 2));
-    const jhi = c >> 1;
-    if (lo > hi || jlo > jhi) {
-      p.out.setPixel(r, c, tf.add(tf.zeros([this.n, 1, 1, p.out.d]), p.lin.b));
-      return;
-    }
-    const win = p.input.window(lo, hi, jlo, jhi);
-    const rows = hi - lo + 1;
-    const cols = jhi - jlo + 1;
-    const full = tf.conv2dTranspose(
-      win,
-      p.lin.w as tf.Tensor4D,
-      [this.n, 2 * rows + kh - 1, 2 * cols + kw - 1, p.out.d],
-      2,
-      'valid',
-    );
-    const px = tf.slice(full, [0, r - 2 * lo, c - 2 * jlo, 0], [-1, 1, 1, -1]);
-    p.out.setPixel(r, c, tf.add(px, p.lin.b));
+    // the input columns that reach column c (2j <= c < 2j + kw); the down-right-shifted deconv
+    // keeps its VALID output from column 0
+    const jlo = Math.max(0, Math.ceil((c - p.lin.kernel[1] + 1) / 2));
+    p.out.setPixel(r, c, this.transposedRow(p, r, jlo, c >> 1, c, 1));
   }
 
   /** Give the network input at pixel `(r, c)`: the fed-back values `[n, C]`, scaled to [-1, 1]. */
