@@ -71,6 +71,12 @@ export {
   setPixel,
 } from './samplers';
 export {
+  checkSchedule,
+  type LearningRateSchedule,
+  type LearningRateScheduleJSON,
+  learningRateAt,
+} from './schedule';
+export {
   artifactsToModelJSON,
   crc32,
   type DecodedModel,
@@ -83,6 +89,7 @@ export {
   WEIGHTS_FILE,
 } from './serialization';
 export {
+  dropoutSeed,
   evaluateNll,
   PIXELCNNPP_TRAINING,
   Trainer,

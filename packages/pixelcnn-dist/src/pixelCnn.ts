@@ -263,10 +263,11 @@ export class PixelCNN {
    * forward pass over a first batch in which every weight-normalised layer sets g and b so its
    * output has mean 0 and variance 1 per channel on this batch. No dropout. Runs once: later calls
    * (and calls when `useDataInit` or `useWeightNorm` is off) do nothing and return false.
+   * `validate` (default true) checks the pixel values first (a synchronous read).
    */
   initialize(
     images: TensorInput,
-    o: { conditionalInput?: TensorInput; force?: boolean } = {},
+    o: { conditionalInput?: TensorInput; force?: boolean; validate?: boolean } = {},
   ): boolean {
     const fn = 'initialize';
     this.check(fn);
@@ -274,7 +275,13 @@ export class PixelCNN {
     if (this.isInitialized && !o.force) return false;
     tf.tidy(() => {
       const x = toFloatTensor(images);
-      const inputs = prepareLogProbInputs(fn, x, o.conditionalInput, this.config, true);
+      const inputs = prepareLogProbInputs(
+        fn,
+        x,
+        o.conditionalInput,
+        this.config,
+        o.validate ?? true,
+      );
       this.rawFor(inputs, {}, true);
     });
     this.isInitialized = true;

@@ -1,6 +1,6 @@
 import { describeBackends } from '@pixelcnn/backend/testing';
 import * as tf from '@tensorflow/tfjs-core';
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import type { PixelCNNConfig } from './config';
 import { PixelCNN } from './pixelCnn';
 import { evaluateNll, Trainer } from './trainer';
@@ -139,6 +139,82 @@ describeBackends('Trainer', () => {
     dist.dispose();
   });
 
+  it('follows a warm-up + decay schedule, and a function schedule', async () => {
+    const dist = tiny({ useDataInit: false });
+    const trainer = new Trainer(dist, {
+      learningRate: 0.01,
+      // biome-ignore lint/suspicious/noThenProperty: a schedule field, not a thenable (never a function)
+      schedule: { kind: 'warmup', steps: 2, then: { kind: 'exponential', decay: 0.5 } },
+    });
+    const x = batch();
+    const lrs: number[] = [];
+    for (let i = 0; i < 3; i++) lrs.push((await trainer.trainStep(x)).learningRate);
+    expect(lrs).toEqual([0.01 * 0.5, 0.01 * 0.5, 0.01 * 0.25]);
+    expect(trainer.learningRate).toBe(0.01 * 0.125);
+    expect((trainer.optimizer as unknown as { learningRate: number }).learningRate).toBe(0.0025);
+    trainer.dispose();
+    const f = new Trainer(dist, { learningRate: 0.1, schedule: (t, lr) => lr / (t + 1) });
+    expect((await f.trainStep(x)).learningRate).toBe(0.1);
+    expect(f.learningRate).toBe(0.05);
+    f.dispose();
+    dist.dispose();
+  });
+
+  it('checks values on the device: no synchronous read in trainStep or evaluate', async () => {
+    const dist = tiny({ conditionalShape: [], numClasses: 2 });
+    const trainer = new Trainer(dist, { microBatchSize: 2, emaDecay: 0.9, seed: 3 });
+    const sync = ['dataSync', 'arraySync', 'bufferSync'].map((m) =>
+      vi.spyOn(tf.Tensor.prototype, m as 'dataSync'),
+    );
+    try {
+      const x = batch();
+      await trainer.trainStep(x, { conditionalInput: [0, 1, 0, 1] });
+      await trainer.trainStep(x, { conditionalInput: 1 });
+      await trainer.evaluate(x, { conditionalInput: [0, 1, 0, 1] });
+      for (const s of sync) expect(s).not.toHaveBeenCalled();
+      const bad = tf.tensor4d(
+        Array.from({ length: 64 }, (_, i) => (i === 21 ? 7 : 0)),
+        [4, 4, 4, 1],
+      );
+      await expect(trainer.trainStep(bad, { conditionalInput: [0, 1, 0, 1] })).rejects.toThrow(
+        'Error in trainStep: pixel values must be integers in [low, high] = [0, 3]; found 7 at flat index 21 of images [4, 4, 4, 1]',
+      );
+      await expect(trainer.trainStep(x, { conditionalInput: [0, 1, 2, 1] })).rejects.toThrow(
+        'Error in trainStep: class labels must be integers in [0, 1] (numClasses 2); found 2',
+      );
+      await expect(trainer.evaluate(tf.mul(x, 0.5))).rejects.toThrow(
+        'Error in evaluateNll: pixel values must be integers in [low, high] = [0, 3]; found 1.5 at flat index 0',
+      );
+      expect(trainer.step).toBe(2);
+    } finally {
+      for (const s of sync) s.mockRestore();
+    }
+    trainer.dispose();
+    dist.dispose();
+  });
+
+  it('starts the EMA from the weights after data init (not the pre-init ones)', async () => {
+    const dist = tiny();
+    const twin = tiny(); // same seed: same initial weights
+    const x = batch();
+    twin.initialize(x);
+    const w0 = await weightsOf(twin); // the weights after data init
+    const trainer = new Trainer(dist, { learningRate: 1e-2, emaDecay: 0.9 });
+    await trainer.trainStep(x);
+    const w1 = await weightsOf(dist);
+    // update 1 uses decay min(0.9, (1 + 0) / (10 + 0)) = 0.1: shadow = 0.1 w0 + 0.9 w1
+    const shadows = await Promise.all(trainer.ema!.shadows.map((s) => s.data()));
+    let worst = 0;
+    for (const [i, w] of w1.entries())
+      for (let j = 0; j < w.length; j++)
+        worst = Math.max(worst, Math.abs(shadows[i][j] - (0.1 * w0[i][j] + 0.9 * w[j])));
+    expect(worst).toBeLessThan(1e-5);
+    x.dispose();
+    trainer.dispose();
+    dist.dispose();
+    twin.dispose();
+  });
+
   it('skips and reports an update whose loss is NaN, leaving the weights alone', async () => {
     const dist = tiny({ useDataInit: false });
     const trainer = new Trainer(dist);
@@ -192,6 +268,12 @@ describeBackends('Trainer', () => {
     );
     expect(() => new Trainer(dist, { lrDecay: 1.5 })).toThrow(
       'Error in Trainer: lrDecay must be in (0, 1], got 1.5',
+    );
+    expect(() => new Trainer(dist, { lrDecay: 0.9, schedule: { kind: 'constant' } })).toThrow(
+      'Error in Trainer: give lrDecay or schedule, not both',
+    );
+    expect(() => new Trainer(dist, { schedule: { kind: 'warmup', steps: 0 } })).toThrow(
+      'Error in Trainer: schedule.steps must be an integer >= 1, got 0',
     );
     expect(() => new Trainer(dist, { emaDecay: 1 })).toThrow(
       'Error in Trainer: emaDecay must be in [0, 1), got 1',

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type TensorInput, toFloatTensor } from './inputs';
 import { normalizedLayers } from './network';
 import type { PixelCNN } from './pixelCnn';
+import { checkSchedule, type LearningRateSchedule, learningRateAt } from './schedule';
 import { WeightEMA } from './weightEma';
 
 /** PixelCNN++'s training settings (openai/pixel-cnn train.py). */
@@ -16,7 +17,7 @@ export const PIXELCNNPP_TRAINING = {
   emaDecay: 0.9995,
 } as const;
 
-/** Options of {@link Trainer}. Defaults: Adam(1e-3, 0.9, 0.999), no decay, no EMA, whole-batch steps. */
+/** Options of {@link Trainer}. Defaults: Adam(1e-3, 0.9, 0.999), constant lr, no EMA, whole-batch steps. */
 export interface TrainerOptions {
   /** Any tfjs optimizer (default Adam with the settings below). */
   optimizer?: tf.Optimizer;
@@ -26,7 +27,15 @@ export interface TrainerOptions {
   beta1?: number;
   beta2?: number;
   epsilon?: number;
-  /** lr_t = learningRate * lrDecay^t after t applied steps (PixelCNN++: 0.999995). Default 1. */
+  /**
+   * Learning rate of update t (0-based) from `learningRate`: constant (default), exponential
+   * decay, linear warm-up, or a function (see {@link LearningRateSchedule}).
+   */
+  schedule?: LearningRateSchedule;
+  /**
+   * Shorthand for `schedule: { kind: 'exponential', decay: lrDecay }`: lr_t = learningRate *
+   * lrDecay^t after t applied steps (PixelCNN++: 0.999995). Give this or `schedule`, not both.
+   */
   lrDecay?: number;
   /**
    * Split each batch into micro-batches of this size and accumulate their gradients before one
@@ -38,9 +47,12 @@ export interface TrainerOptions {
   emaDecay?: number;
   /** Clip the global gradient norm to this value (default: no clipping). */
   clipGradNorm?: number;
-  /** Seed of the dropout masks (each step and micro-batch derives its own). Default: random. */
+  /**
+   * Seed of the dropout masks: update t's micro-batch i uses `dropoutSeed(seed, t, i)`, so a
+   * restored trainer draws the same masks. Default: a random integer (kept in the trainer's state).
+   */
   seed?: number;
-  /** Check pixel values each step (reads the batch). Default true. */
+  /** Check pixel values (and class labels) each step, on the device (one small read). Default true. */
   validate?: boolean;
 }
 
@@ -74,6 +86,25 @@ export interface TrainerState {
 }
 
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+/**
+ * The dropout seed of micro-batch `microBatch` of update `step` (both 0-based) for the trainer
+ * seed `seed`: a pure function (a 32-bit integer hash), so the masks depend on nothing but these
+ * three numbers. Each gated resnet adds a small offset to it.
+ */
+export function dropoutSeed(seed: number, step: number, microBatch: number): number {
+  const fmix = (h: number) => {
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    return h ^ (h >>> 16);
+  };
+  let h = fmix(seed | 0);
+  h = fmix(h ^ Math.imul(step | 0, 0x9e3779b1));
+  h = fmix(h ^ Math.imul(microBatch | 0, 0x7feb352d));
+  return h >>> 1; // [0, 2^31)
+}
 const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 /** A tfjs optimizer's current learning rate (tfjs keeps it in a protected field). */
@@ -90,19 +121,81 @@ function setOptimizerLearningRate(opt: tf.Optimizer, lr: number): void {
 }
 
 /**
+ * Check on the device that `x` holds only integers in [low, high], reading back two numbers (no
+ * synchronous read: works on WebGPU). Throws naming the first bad value and its flat index.
+ */
+async function checkValuesOnDevice(
+  fn: string,
+  x: tf.Tensor,
+  low: number,
+  high: number,
+  what: (v: number, i: number) => string,
+): Promise<void> {
+  const [anyBad, first] = tf.tidy(() => {
+    const f = tf.reshape(x, [-1]);
+    const bad = tf.logicalOr(
+      tf.logicalOr(tf.less(f, low), tf.greater(f, high)),
+      tf.notEqual(f, tf.round(f)), // also true for NaN
+    );
+    return [tf.any(bad), tf.argMax(tf.cast(bad, 'int32'))];
+  });
+  try {
+    if (!(await anyBad.data())[0]) return;
+    const i = (await first.data())[0];
+    const v = tf.slice(tf.reshape(x, [-1]), i, 1);
+    const value = (await v.data())[0];
+    v.dispose();
+    throw new Error(`Error in ${fn}: ${what(value, i)}`);
+  } finally {
+    tf.dispose([anyBad, first]);
+  }
+}
+
+/** {@link checkValuesOnDevice} of a batch's pixels, and of its class labels when it has any. */
+async function checkBatchOnDevice(
+  fn: string,
+  dist: PixelCNN,
+  x: tf.Tensor,
+  cond: tf.Tensor | undefined,
+): Promise<void> {
+  const { low, high, numClasses } = dist.config;
+  await checkValuesOnDevice(
+    fn,
+    x,
+    low,
+    high,
+    (v, i) =>
+      `pixel values must be integers in [low, high] = [${low}, ${high}]; found ${v} at flat index ${i} of images [${x.shape.join(', ')}]`,
+  );
+  if (cond && numClasses > 0) {
+    await checkValuesOnDevice(
+      fn,
+      cond,
+      0,
+      numClasses - 1,
+      (v) =>
+        `class labels must be integers in [0, ${numClasses - 1}] (numClasses ${numClasses}); found ${v}`,
+    );
+  }
+}
+
+/**
  * Training of a {@link PixelCNN} on -mean(logProb) (nats per image): data-dependent init on the
- * first batch, gradient accumulation over micro-batches, learning-rate decay, NaN/Inf detection
- * (the update is skipped and reported), optional gradient clipping and EMA of the weights.
+ * first batch, gradient accumulation over micro-batches, a learning-rate schedule, NaN/Inf
+ * detection (the update is skipped and reported), optional gradient clipping and EMA of the
+ * weights. Reads tensors only asynchronously (runs on WebGPU).
  */
 export class Trainer {
   readonly optimizer: tf.Optimizer;
   readonly ema?: WeightEMA;
+  /** The learning-rate schedule (from `schedule`, or `lrDecay`). */
+  readonly schedule: LearningRateSchedule;
   private readonly ownsOptimizer: boolean;
   private readonly o: TrainerOptions;
   private baseLr: number;
+  private dropoutBase: number;
   private steps = 0;
   private skipped = 0;
-  private calls = 0;
 
   constructor(
     readonly dist: PixelCNN,
@@ -121,9 +214,25 @@ export class Trainer {
     if (o.lrDecay !== undefined && !(o.lrDecay > 0 && o.lrDecay <= 1)) {
       throw new Error(`Error in ${fn}: lrDecay must be in (0, 1], got ${o.lrDecay}`);
     }
+    if (o.lrDecay !== undefined && o.schedule !== undefined) {
+      throw new Error(
+        `Error in ${fn}: give lrDecay or schedule, not both (lrDecay d is schedule { kind: 'exponential', decay: d })`,
+      );
+    }
+    this.schedule = checkSchedule(
+      fn,
+      o.schedule ??
+        (o.lrDecay === undefined || o.lrDecay === 1
+          ? { kind: 'constant' }
+          : { kind: 'exponential', decay: o.lrDecay }),
+    );
     if (o.clipGradNorm !== undefined && !(o.clipGradNorm > 0)) {
       throw new Error(`Error in ${fn}: clipGradNorm must be > 0, got ${o.clipGradNorm}`);
     }
+    if (o.seed !== undefined && !Number.isInteger(o.seed)) {
+      throw new Error(`Error in ${fn}: seed must be an integer, got ${o.seed}`);
+    }
+    this.dropoutBase = o.seed ?? Math.floor(Math.random() * 2 ** 31);
     const emaDecay = o.emaDecay ?? 0;
     if (!(emaDecay >= 0 && emaDecay < 1)) {
       throw new Error(`Error in ${fn}: emaDecay must be in [0, 1), got ${emaDecay}`);
@@ -152,9 +261,19 @@ export class Trainer {
     return this.skipped;
   }
 
+  /** The base learning rate the schedule scales. */
+  get baseLearningRate(): number {
+    return this.baseLr;
+  }
+
+  /** The seed the dropout masks derive from (see {@link dropoutSeed}). */
+  get seed(): number {
+    return this.dropoutBase;
+  }
+
   /** Learning rate of the next update. */
   get learningRate(): number {
-    return this.baseLr * (this.o.lrDecay ?? 1) ** this.steps;
+    return learningRateAt(this.schedule, this.steps, this.baseLr);
   }
 
   /** State to save (e.g. in `dist.save(..., { metadata: { trainer: trainer.state() } })`). */
@@ -201,6 +320,9 @@ export class Trainer {
           `Error in ${fn}: conditionalInput has batch ${cond.shape[0]} but the images ${B}`,
         );
       }
+      // Values are checked here, on the device, so logProb need not read the batch synchronously.
+      const validate = this.o.validate ?? true;
+      if (validate) await checkBatchOnDevice(fn, dist, x, cond);
       const mb = Math.min(this.o.microBatchSize ?? B, B);
       const slices: Array<{ images: tf.Tensor; cond?: tf.Tensor }> = [];
       for (let start = 0; start < B; start += mb) {
@@ -217,8 +339,13 @@ export class Trainer {
 
       let ranDataInit = false;
       if (!dist.initialized) {
-        ranDataInit = dist.initialize(slices[0].images, { conditionalInput: slices[0].cond });
+        ranDataInit = dist.initialize(slices[0].images, {
+          conditionalInput: slices[0].cond,
+          validate: false, // checked above
+        });
       }
+      // The average starts from the weights the first update starts from (after data init).
+      if (this.ema && this.ema.numUpdates === 0) this.ema.reset();
 
       const vars = dist.trainableVariables;
       // Weight norm once per step, off the tape: every micro-batch is differentiated with respect
@@ -237,13 +364,10 @@ export class Trainer {
       const xs: tf.Tensor[] = [...effective, ...direct];
       const acc: Array<tf.Tensor | undefined> = new Array(xs.length);
       let lossSum = 0;
-      const validate = this.o.validate ?? true;
-      const call = this.calls++;
       try {
         for (let i = 0; i < slices.length; i++) {
           const s = slices[i];
-          const seed =
-            this.o.seed === undefined ? undefined : this.o.seed + 100_003 * call + 1_009 * i;
+          const seed = dropoutSeed(this.dropoutBase, this.steps, i);
           const { value, grads: g } = tf.engine().gradients(
             () =>
               withEffectiveWeights(
@@ -256,7 +380,7 @@ export class Trainer {
                           conditionalInput: s.cond,
                           training: true,
                           seed,
-                          validate,
+                          validate: false,
                         }),
                       ),
                     ),
@@ -300,10 +424,12 @@ export class Trainer {
         const handed = new Set(grads.values());
         tf.dispose(acc.filter((t): t is tf.Tensor => t != null && !handed.has(t)));
       }
+      // Every variable gets a gradient, in the variables' stable order: tfjs optimizers keep
+      // their slots by position, so the order must not change from step to step (or on resume).
+      for (const v of vars) if (!grads.has(v.name)) grads.set(v.name, tf.zerosLike(v));
+      const ordered = vars.map((v) => grads.get(v.name)!);
 
-      const gradNorm = tf.tidy(() =>
-        tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))),
-      );
+      const gradNorm = tf.tidy(() => tf.sqrt(tf.addN(ordered.map((g) => tf.sum(tf.square(g))))));
       const norm = (await gradNorm.data())[0];
       gradNorm.dispose();
       const lr = this.learningRate;
@@ -327,15 +453,18 @@ export class Trainer {
         };
       }
       const clip = this.o.clipGradNorm;
-      if (clip !== undefined && norm > clip) {
-        for (const [name, g] of grads) {
-          grads.set(name, tf.mul(g, clip / norm));
-          g.dispose();
-        }
+      const scale = clip !== undefined && norm > clip ? clip / norm : 1;
+      const update = vars.map((v, k) => ({
+        name: v.name,
+        tensor: scale === 1 ? ordered[k] : tf.mul(ordered[k], scale),
+      }));
+      try {
+        if (optimizerLearningRate(this.optimizer) !== lr)
+          setOptimizerLearningRate(this.optimizer, lr);
+        this.optimizer.applyGradients(update);
+      } finally {
+        if (scale !== 1) tf.dispose(update.map((u) => u.tensor));
       }
-      if (optimizerLearningRate(this.optimizer) !== lr)
-        setOptimizerLearningRate(this.optimizer, lr);
-      this.optimizer.applyGradients(Object.fromEntries(grads));
       this.steps++;
       this.ema?.update();
       return { ...base, step: this.steps, skipped: false, ms: now() - t0 };
@@ -372,18 +501,20 @@ export class Trainer {
 /**
  * Mean negative log-likelihood in nats per image, and bits/dim, of images `[B, H, W, C]`
  * (conditional input `[B, ...]` or one for all), evaluated in batches of `batchSize` (default 32)
- * without dropout.
+ * without dropout. `validate` (default true) checks the values once, on the device.
  */
 export async function evaluateNll(
   dist: PixelCNN,
   images: TensorInput,
-  o: { conditionalInput?: TensorInput; batchSize?: number } = {},
+  o: { conditionalInput?: TensorInput; batchSize?: number; validate?: boolean } = {},
 ): Promise<{ nats: number; bitsPerDim: number; count: number }> {
+  const fn = 'evaluateNll';
   const x = toFloatTensor(images);
   const cond = o.conditionalInput == null ? undefined : toFloatTensor(o.conditionalInput);
   try {
     const B = x.shape[0];
     const bs = o.batchSize ?? 32;
+    if (o.validate ?? true) await checkBatchOnDevice(fn, dist, x, cond);
     const condRank = dist.config.conditionalShape?.length ?? 0;
     let total = 0;
     for (let start = 0; start < B; start += bs) {
@@ -391,7 +522,7 @@ export async function evaluateNll(
       const lp = tf.tidy(() => {
         const xi = tf.slice(x, start, size);
         const ci = cond && cond.rank === condRank + 1 ? tf.slice(cond, start, size) : cond;
-        return tf.sum(dist.logProb(xi, { conditionalInput: ci }));
+        return tf.sum(dist.logProb(xi, { conditionalInput: ci, validate: false }));
       });
       total += (await lp.data())[0];
       lp.dispose();

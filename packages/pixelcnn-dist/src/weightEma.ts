@@ -61,6 +61,14 @@ export class WeightEMA {
     this.updates++;
   }
 
+  /** Set every shadow to its variable's current value (the average restarts from here). */
+  reset(): void {
+    if (this.swapped) throw new Error('Error in WeightEMA.reset: averages are swapped in');
+    this.variables.forEach((v, i) => {
+      this.shadows[i].assign(v);
+    });
+  }
+
   /** Exchange the values of the variables and their averages (call twice to undo). */
   swap(): void {
     tf.tidy(() => {
