@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { checkpointName } from '@pixelcnn/pixelcnn-dist/run';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  checkpointName,
   listCheckpoints,
   pruneCheckpoints,
   readCheckpoint,
@@ -35,15 +35,15 @@ describe('checkpoints', () => {
     expect(Object.is(back.groups.weights[0].data[4], -0)).toBe(true);
   });
 
-  it('finds checkpoints from a run dir, a checkpoints dir or the checkpoint itself', () => {
+  it('finds checkpoints from a run dir, a checkpoints dir or the checkpoint itself', async () => {
     const ck = path.join(dir, 'checkpoints');
     for (const s of [5, 10, 15]) writeCheckpoint(path.join(ck, checkpointName(s)), { s }, {});
     expect(listCheckpoints(ck)).toEqual(['step-00000005', 'step-00000010', 'step-00000015']);
-    expect(resolveCheckpointDir(dir)).toBe(path.join(ck, 'step-00000015'));
+    expect(await resolveCheckpointDir(dir)).toBe(path.join(ck, 'step-00000015'));
     writeLatest(ck, 'step-00000010');
-    expect(resolveCheckpointDir(dir)).toBe(path.join(ck, 'step-00000010'));
-    expect(resolveCheckpointDir(ck)).toBe(path.join(ck, 'step-00000010'));
-    expect(resolveCheckpointDir(path.join(ck, 'step-00000005'))).toBe(
+    expect(await resolveCheckpointDir(dir)).toBe(path.join(ck, 'step-00000010'));
+    expect(await resolveCheckpointDir(ck)).toBe(path.join(ck, 'step-00000010'));
+    expect(await resolveCheckpointDir(path.join(ck, 'step-00000005'))).toBe(
       path.join(ck, 'step-00000005'),
     );
     expect(runDirOf(path.join(ck, 'step-00000005'))).toBe(dir);
@@ -52,11 +52,11 @@ describe('checkpoints', () => {
     expect(listCheckpoints(ck)).toEqual(['step-00000010', 'step-00000015']);
   });
 
-  it('explains missing and corrupt checkpoints', () => {
-    expect(() => resolveCheckpointDir(path.join(dir, 'nope'))).toThrow(
+  it('explains missing and corrupt checkpoints', async () => {
+    await expect(resolveCheckpointDir(path.join(dir, 'nope'))).rejects.toThrow(
       /no checkpoint at .*nope: it does not exist/,
     );
-    expect(() => resolveCheckpointDir(dir)).toThrow(/expected a checkpoint directory/);
+    await expect(resolveCheckpointDir(dir)).rejects.toThrow(/expected a checkpoint directory/);
     const d = path.join(dir, 'c');
     writeCheckpoint(d, {}, { weights: entries() });
     fs.writeFileSync(path.join(d, 'weights.bin'), Buffer.alloc(8));

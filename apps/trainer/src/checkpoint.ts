@@ -1,5 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import {
+  CHECKPOINT_FILE,
+  CHECKPOINT_FORMAT,
+  isCheckpointName,
+  LATEST_FILE,
+  type LatestPointer,
+  locateCheckpoint,
+  NoCheckpointError,
+  parseLatest,
+  RUN_LAYOUT,
+  type RunReader,
+} from '@pixelcnn/pixelcnn-dist/run';
 import { writeDirAtomic, writeJsonAtomic } from './atomic';
 
 /** A named float32 array with its shape (one variable, one Adam moment, ...). */
@@ -17,16 +29,7 @@ export interface CheckpointFile<M> {
   tensors: Record<string, { name: string; shape: number[] }[]>;
 }
 
-export const CHECKPOINT_FORMAT = 'pixelcnn-trainer-checkpoint';
-export const CHECKPOINTS_SUBDIR = 'checkpoints';
-export const LATEST_FILE = 'latest.json';
-
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
-
-/** `step-00000120`: checkpoint directory names sort by step. */
-export function checkpointName(step: number): string {
-  return `step-${String(step).padStart(8, '0')}`;
-}
 
 /**
  * Write a checkpoint directory atomically (temp dir + rename): `checkpoint.json` (meta and the
@@ -55,7 +58,7 @@ export function writeCheckpoint<M>(
       }
       fs.writeFileSync(path.join(tmp, `${group}.bin`), buf);
     }
-    fs.writeFileSync(path.join(tmp, 'checkpoint.json'), `${JSON.stringify(file, null, 2)}\n`);
+    fs.writeFileSync(path.join(tmp, CHECKPOINT_FILE), `${JSON.stringify(file, null, 2)}\n`);
   });
 }
 
@@ -64,9 +67,9 @@ export function readCheckpoint<M>(dir: string): {
   meta: M;
   groups: Record<string, TensorEntry[]>;
 } {
-  const jsonPath = path.join(dir, 'checkpoint.json');
+  const jsonPath = path.join(dir, CHECKPOINT_FILE);
   if (!fs.existsSync(jsonPath)) {
-    throw new Error(`not a checkpoint: ${dir} has no checkpoint.json`);
+    throw new Error(`not a checkpoint: ${dir} has no ${CHECKPOINT_FILE}`);
   }
   let file: CheckpointFile<M>;
   try {
@@ -104,8 +107,23 @@ export function readCheckpoint<M>(dir: string): {
 }
 
 /** Record `name` as the newest checkpoint under `checkpointsDir` (atomic). */
-export function writeLatest(checkpointsDir: string, name: string, info: object = {}): void {
-  writeJsonAtomic(path.join(checkpointsDir, LATEST_FILE), { checkpoint: name, ...info });
+export function writeLatest(
+  checkpointsDir: string,
+  name: string,
+  info: Omit<LatestPointer, 'checkpoint'> = {},
+): void {
+  const pointer: LatestPointer = { checkpoint: name, ...info };
+  writeJsonAtomic(path.join(checkpointsDir, LATEST_FILE), pointer);
+}
+
+/** The checkpoint name `checkpointsDir/latest.json` holds, if it holds one. */
+export function readLatest(checkpointsDir: string): string | undefined {
+  const file = path.join(checkpointsDir, LATEST_FILE);
+  try {
+    return parseLatest(fs.readFileSync(file, 'utf8'), file);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Checkpoint directory names under `checkpointsDir`, oldest first. */
@@ -114,8 +132,7 @@ export function listCheckpoints(checkpointsDir: string): string[] {
   return fs
     .readdirSync(checkpointsDir)
     .filter(
-      (n) =>
-        /^step-\d{8}$/.test(n) && fs.existsSync(path.join(checkpointsDir, n, 'checkpoint.json')),
+      (n) => isCheckpointName(n) && fs.existsSync(path.join(checkpointsDir, n, CHECKPOINT_FILE)),
     )
     .sort();
 }
@@ -123,16 +140,35 @@ export function listCheckpoints(checkpointsDir: string): string[] {
 /** Delete all but the newest `keep` checkpoints (never the one `latest.json` names). */
 export function pruneCheckpoints(checkpointsDir: string, keep: number): void {
   const all = listCheckpoints(checkpointsDir);
-  let latest: string | undefined;
-  try {
-    latest = JSON.parse(fs.readFileSync(path.join(checkpointsDir, LATEST_FILE), 'utf8')).checkpoint;
-  } catch {
-    latest = undefined;
-  }
+  const latest = readLatest(checkpointsDir);
   for (const name of all.slice(0, Math.max(0, all.length - keep))) {
     if (name !== latest)
       fs.rmSync(path.join(checkpointsDir, name), { recursive: true, force: true });
   }
+}
+
+/** The run-directory contract's reader over node:fs, rooted at `root`. */
+export function fsRunReader(root: string): RunReader {
+  const missing = (e: unknown) =>
+    ['ENOENT', 'ENOTDIR', 'EISDIR'].includes((e as NodeJS.ErrnoException).code ?? '');
+  return {
+    async readText(rel) {
+      try {
+        return fs.readFileSync(path.join(root, ...rel.split('/')), 'utf8');
+      } catch (e) {
+        if (missing(e)) return null;
+        throw e;
+      }
+    },
+    async list(rel) {
+      try {
+        return fs.readdirSync(path.join(root, ...rel.split('/')));
+      } catch (e) {
+        if (missing(e)) return null;
+        throw e;
+      }
+    },
+  };
 }
 
 /**
@@ -140,32 +176,24 @@ export function pruneCheckpoints(checkpointsDir: string, keep: number): void {
  * `checkpoints/` directory, or a run directory (its `checkpoints/latest.json`). Clear error when
  * nothing is there.
  */
-export function resolveCheckpointDir(p: string): string {
+export async function resolveCheckpointDir(p: string): Promise<string> {
   const abs = path.resolve(p);
   if (!fs.existsSync(abs)) throw new Error(`no checkpoint at ${abs}: it does not exist`);
-  if (fs.existsSync(path.join(abs, 'checkpoint.json'))) return abs;
-  for (const dir of [abs, path.join(abs, CHECKPOINTS_SUBDIR)]) {
-    const latestPath = path.join(dir, LATEST_FILE);
-    if (fs.existsSync(latestPath)) {
-      let name: string | undefined;
-      try {
-        name = JSON.parse(fs.readFileSync(latestPath, 'utf8')).checkpoint;
-      } catch {
-        name = undefined;
-      }
-      if (name && fs.existsSync(path.join(dir, name, 'checkpoint.json')))
-        return path.join(dir, name);
+  try {
+    const found = await locateCheckpoint(fsRunReader(abs));
+    return path.join(abs, ...found.dir.split('/'));
+  } catch (e) {
+    if (e instanceof NoCheckpointError) {
+      throw new Error(
+        `no checkpoint at ${abs}: expected a checkpoint directory (with ${CHECKPOINT_FILE}), a run directory or its ${RUN_LAYOUT.checkpoints}/ folder`,
+      );
     }
-    const all = listCheckpoints(dir);
-    if (all.length) return path.join(dir, all[all.length - 1]);
+    throw e;
   }
-  throw new Error(
-    `no checkpoint at ${abs}: expected a checkpoint directory (with checkpoint.json), a run directory or its checkpoints/ folder`,
-  );
 }
 
 /** The run directory a checkpoint belongs to (`<run>/checkpoints/step-N` -> `<run>`). */
 export function runDirOf(checkpointDir: string): string {
   const parent = path.dirname(checkpointDir);
-  return path.basename(parent) === CHECKPOINTS_SUBDIR ? path.dirname(parent) : parent;
+  return path.basename(parent) === RUN_LAYOUT.checkpoints ? path.dirname(parent) : parent;
 }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { RUN_LAYOUT } from '@pixelcnn/pixelcnn-dist/run';
 import { formatHelp, parseArgs, UsageError } from './args';
 import { CliError, type CliIo, EXIT } from './io';
 import { demoOptions, PRESETS, trainOptions } from './options';
@@ -82,7 +83,7 @@ export async function demoCommand(argv: readonly string[], io: CliIo): Promise<n
     'real (top) and generated (bottom) drawings per class:',
     ...sampled.perClass.map((f) => `  ${rel(f)}`),
     `all classes:  ${rel(sampled.overview)}`,
-    `loss curve:   ${rel(path.join(trained.runDir, 'loss.png'))}`,
+    `loss curve:   ${rel(path.join(trained.runDir, RUN_LAYOUT.lossPlot))}`,
     `checkpoint:   ${rel(trained.checkpoint)}`,
     `more samples: pixelcnn sample --checkpoint ${rel(trained.runDir)} --seed 2`,
   ];

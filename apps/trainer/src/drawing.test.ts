@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { drawText, textWidth } from './font';
 import { imageGrid } from './imageGrid';
-import { formatTick, linePlot, niceTicks, smooth } from './lossPlot';
+import { formatTick, linePlot, niceTicks } from './lossPlot';
 import { createRaster } from './png';
 
 describe('imageGrid', () => {
@@ -102,22 +102,5 @@ describe('linePlot', () => {
     expect(count([255, 0, 0])).toBeGreaterThanOrEqual(25);
     // an empty plot still renders
     expect(linePlot([], { width: 100, height: 80 }).data.length).toBe(100 * 80 * 3);
-  });
-
-  it('smooth is an exponential moving average', () => {
-    expect(
-      smooth(
-        [
-          [0, 0],
-          [1, 10],
-          [2, 10],
-        ],
-        0.5,
-      ),
-    ).toEqual([
-      [0, 0],
-      [1, 5],
-      [2, 7.5],
-    ]);
   });
 });

@@ -3,12 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { describeBackends } from '@pixelcnn/backend/testing';
+import type { MetricsRow } from '@pixelcnn/pixelcnn-dist/run';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { listCheckpoints } from './checkpoint';
 import { fakeIo } from './fakeIo';
 import { textHeight } from './font';
 import { main } from './main';
-import type { MetricsRow } from './metrics';
 
 // A tiny network on real 28x28 QuickDraw drawings (two classes from the shared mirror): seconds
 // per run on either backend. Dropout is on, so exact resumption also covers the dropout seeds.
@@ -120,6 +120,47 @@ describeBackends('train -> checkpoint -> resume -> sample -> eval', ({ backend }
     );
     expect(csv.length - 1).toBe(readRows(run('resumed')).length);
     expect(pngSize(path.join(run('resumed'), 'loss.png'))).toEqual([720, 440]);
+  });
+
+  it('a run stopped by Ctrl-C, or killed between checkpoints, resumes to the same per-step losses', async () => {
+    const want = readRows(run('straight'))
+      .filter((r) => r.kind === 'train')
+      .map((r) => r.lossNats);
+    expect(want).toHaveLength(4);
+    const losses = (dir: string) =>
+      readRows(dir)
+        .filter((r) => r.kind === 'train')
+        .map((r) => r.lossNats);
+
+    const controller = new AbortController();
+    const stopped = await cli(['train', ...TINY, '--steps', '4', '--out', run('stopped')], {
+      signal: controller.signal,
+      hooks: { afterStep: ({ step }: { step: number }) => step === 1 && controller.abort() },
+    });
+    expect(stopped.code).toBe(130);
+    const resumed = await cli(['train', '--resume', run('stopped')]);
+    expect(resumed.code).toBe(0);
+    expect(losses(run('stopped'))).toEqual(want);
+
+    // Killed after step 3 with a checkpoint every 2 steps: no checkpoint of step 3, but its
+    // metrics row was written; the resumed run drops it and redoes step 3 exactly.
+    const killed = await cli(
+      ['train', ...TINY, '--steps', '4', '--checkpoint-every', '2', '--out', run('killed')],
+      {
+        hooks: {
+          afterStep: ({ step }: { step: number }) => {
+            if (step === 3) throw new Error('killed');
+          },
+        },
+      },
+    );
+    expect(killed.code).toBe(1);
+    expect(listCheckpoints(path.join(run('killed'), 'checkpoints'))).toEqual(['step-00000002']);
+    expect(losses(run('killed'))).toEqual(want.slice(0, 3));
+    const again = await cli(['train', '--resume', run('killed')]);
+    expect(again.err).toBe('');
+    expect(again.code).toBe(0);
+    expect(losses(run('killed'))).toEqual(want);
   });
 
   it('a resume with another configuration is refused before any work', async () => {

@@ -57,7 +57,7 @@ export async function evalCommand(argv: readonly string[], io: CliIo): Promise<n
   let ckDir: string;
   let meta: CheckpointMeta;
   try {
-    ckDir = resolveCheckpointDir(path.resolve(io.cwd, checkpoint));
+    ckDir = await resolveCheckpointDir(path.resolve(io.cwd, checkpoint));
     meta = readCheckpointMeta(ckDir);
   } catch (e) {
     throw new CliError(`--checkpoint: ${(e as Error).message}`);

@@ -9,7 +9,7 @@ export {
 } from './args';
 export { ensureWritableDir, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from './atomic';
 export {
-  checkpointName,
+  fsRunReader,
   listCheckpoints,
   readCheckpoint,
   resolveCheckpointDir,
@@ -22,9 +22,9 @@ export { evaluateBitsPerDim } from './evaluation';
 export { drawText, textWidth } from './font';
 export { type ImageGridOptions, imageGrid } from './imageGrid';
 export { CliError, type CliIo, EXIT } from './io';
-export { type LinePlotOptions, linePlot, niceTicks, type PlotSeries, smooth } from './lossPlot';
+export { type LinePlotOptions, linePlot, niceTicks, type PlotSeries } from './lossPlot';
 export { main, processIo, USAGE } from './main';
-export { CSV_COLUMNS, MetricsLog, type MetricsRow } from './metrics';
+export { MetricsLog } from './metrics';
 export {
   type CheckpointMeta,
   loadCheckpoint,

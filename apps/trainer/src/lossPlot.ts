@@ -155,15 +155,3 @@ export function linePlot(series: readonly PlotSeries[], o: LinePlotOptions = {})
   }
   return r;
 }
-
-/** A trailing exponential moving average, for a readable curve through noisy per-step losses. */
-export function smooth(
-  points: readonly (readonly [number, number])[],
-  alpha = 0.1,
-): [number, number][] {
-  let m: number | undefined;
-  return points.map(([x, y]) => {
-    m = m === undefined ? y : m + alpha * (y - m);
-    return [x, m];
-  });
-}

@@ -1,52 +1,18 @@
 import fs from 'node:fs';
+import {
+  METRICS_COLUMNS,
+  type MetricsRow,
+  metricsCsvLine,
+  metricsJsonLine,
+  parseMetricsJsonl,
+} from '@pixelcnn/pixelcnn-dist/run';
 import { writeFileAtomic } from './atomic';
 
-/** One metrics record: a training step or an end-of-epoch evaluation. */
-export interface MetricsRow {
-  kind: 'train' | 'eval';
-  /** Optimizer steps done when the row was written. */
-  step: number;
-  /** 1-based epoch the step belongs to (eval rows: the epoch just finished). */
-  epoch: number;
-  /** train: mean -log p(x) over the batch, nats per image. */
-  lossNats?: number;
-  /** train: the batch's bits/dim; eval: held-out bits/dim (mean over images). */
-  bitsPerDim: number;
-  /** eval: half-width of the 95% confidence interval of bitsPerDim. */
-  ci95?: number;
-  /** eval: number of held-out images. */
-  images?: number;
-  learningRate?: number;
-  imagesPerSec?: number;
-  /** Seconds since training started (summed over resumed runs). */
-  elapsedSeconds: number;
-}
-
-/** CSV columns, in order. */
-export const CSV_COLUMNS: readonly (keyof MetricsRow)[] = [
-  'kind',
-  'step',
-  'epoch',
-  'lossNats',
-  'bitsPerDim',
-  'ci95',
-  'images',
-  'learningRate',
-  'imagesPerSec',
-  'elapsedSeconds',
-];
-
-export function csvLine(row: MetricsRow): string {
-  return CSV_COLUMNS.map((c) => {
-    const v = row[c];
-    return v === undefined ? '' : String(v);
-  }).join(',');
-}
-
 /**
- * Metrics written twice as they come: `metrics.jsonl` (one JSON object a line) and
- * `metrics.csv` (header + one line a row). Appends; on resume `truncateAfter(step)` drops rows a
- * crashed run wrote after its last checkpoint so the files match the resumed run exactly.
+ * Metrics written twice as they come (rows and columns from `@pixelcnn/pixelcnn-dist/run`):
+ * `metrics.jsonl` (one JSON object a line) and `metrics.csv` (header + one line a row). Appends;
+ * on resume `truncateAfter(step)` drops rows a crashed run wrote after its last checkpoint so the
+ * files match the resumed run exactly.
  */
 export class MetricsLog {
   readonly rows: MetricsRow[] = [];
@@ -55,16 +21,9 @@ export class MetricsLog {
     readonly jsonlPath: string,
     readonly csvPath: string,
   ) {
-    if (fs.existsSync(jsonlPath)) {
-      for (const line of fs.readFileSync(jsonlPath, 'utf8').split('\n')) {
-        if (!line.trim()) continue;
-        try {
-          this.rows.push(JSON.parse(line) as MetricsRow);
-        } catch {
-          // A torn last line from a crash: ignore it.
-        }
-      }
-    }
+    // A torn last line from a crash is skipped.
+    if (fs.existsSync(jsonlPath))
+      this.rows.push(...parseMetricsJsonl(fs.readFileSync(jsonlPath, 'utf8')).rows);
     this.rewrite();
   }
 
@@ -77,16 +36,16 @@ export class MetricsLog {
   }
 
   private rewrite(): void {
-    writeFileAtomic(this.jsonlPath, this.rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    writeFileAtomic(this.jsonlPath, this.rows.map((r) => `${metricsJsonLine(r)}\n`).join(''));
     writeFileAtomic(
       this.csvPath,
-      `${CSV_COLUMNS.join(',')}\n${this.rows.map((r) => `${csvLine(r)}\n`).join('')}`,
+      `${METRICS_COLUMNS.join(',')}\n${this.rows.map((r) => `${metricsCsvLine(r)}\n`).join('')}`,
     );
   }
 
   append(row: MetricsRow): void {
     this.rows.push(row);
-    fs.appendFileSync(this.jsonlPath, `${JSON.stringify(row)}\n`);
-    fs.appendFileSync(this.csvPath, `${csvLine(row)}\n`);
+    fs.appendFileSync(this.jsonlPath, `${metricsJsonLine(row)}\n`);
+    fs.appendFileSync(this.csvPath, `${metricsCsvLine(row)}\n`);
   }
 }

@@ -1,9 +1,8 @@
 import path from 'node:path';
 import { PixelCNN } from '@pixelcnn/pixelcnn-dist';
+import { checkpointName, RUN_LAYOUT } from '@pixelcnn/pixelcnn-dist/run';
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  CHECKPOINTS_SUBDIR,
-  checkpointName,
   pruneCheckpoints,
   readCheckpoint,
   type TensorEntry,
@@ -83,7 +82,7 @@ export function saveCheckpoint(
   meta: Omit<CheckpointMeta, 'createdAt'>,
   keep: number,
 ): string {
-  const dir = path.join(runDir, CHECKPOINTS_SUBDIR);
+  const dir = path.join(runDir, RUN_LAYOUT.checkpoints);
   const name = checkpointName(meta.progress.step);
   const groups: Record<string, TensorEntry[]> = {
     weights: weightEntries(state),

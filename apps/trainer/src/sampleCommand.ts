@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type PixelProgress, SAMPLERS } from '@pixelcnn/pixelcnn-dist';
+import { RUN_LAYOUT } from '@pixelcnn/pixelcnn-dist/run';
 import { isClassName, resolveClassName } from '@pixelcnn/quickdraw-data';
 import * as tf from '@tensorflow/tfjs-core';
 import { formatHelp, type OptionValue, parseArgs, UsageError } from './args';
@@ -86,7 +87,7 @@ export async function runSampling(req: SampleRequest, io: CliIo): Promise<Sample
   let ckDir: string;
   let meta: CheckpointMeta;
   try {
-    ckDir = resolveCheckpointDir(path.resolve(io.cwd, req.checkpoint));
+    ckDir = await resolveCheckpointDir(path.resolve(io.cwd, req.checkpoint));
     meta = readCheckpointMeta(ckDir);
   } catch (e) {
     throw new CliError(`--checkpoint: ${(e as Error).message}`);
@@ -96,7 +97,10 @@ export async function runSampling(req: SampleRequest, io: CliIo): Promise<Sample
   const n = v.n as number;
   const realCount = v.real as number;
   const outDir = ensureWritableDir(
-    path.resolve(io.cwd, (v.out as string | undefined) ?? path.join(runDirOf(ckDir), 'samples')),
+    path.resolve(
+      io.cwd,
+      (v.out as string | undefined) ?? path.join(runDirOf(ckDir), RUN_LAYOUT.samples),
+    ),
     'output directory (--out)',
   );
   const settings = meta.settings;

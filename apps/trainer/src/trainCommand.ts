@@ -6,6 +6,7 @@ import {
   initBackend,
   WASM_THREADS_ENV,
 } from '@pixelcnn/backend';
+import { RUN_LAYOUT } from '@pixelcnn/pixelcnn-dist/run';
 import { formatHelp, type OptionValue, parseArgs, UsageError } from './args';
 import { ensureWritableDir, writeJsonAtomic } from './atomic';
 import { listCheckpoints, resolveCheckpointDir, runDirOf } from './checkpoint';
@@ -92,15 +93,6 @@ export interface TrainResult {
   outcome?: TrainOutcome;
 }
 
-const RUN_FILES = [
-  'checkpoints',
-  'metrics.jsonl',
-  'metrics.csv',
-  'loss.png',
-  'settings.json',
-  'samples',
-];
-
 /**
  * Everything `train` does after parsing: checks (output dir, data, checkpoint compatibility)
  * before any long work, then the backend, the model, and the training loop.
@@ -126,7 +118,7 @@ export async function runTraining(req: TrainRequest, io: CliIo): Promise<TrainRe
   let savedMeta: CheckpointMeta | undefined;
   if (req.resume) {
     try {
-      resumeDir = resolveCheckpointDir(path.resolve(io.cwd, req.resume));
+      resumeDir = await resolveCheckpointDir(path.resolve(io.cwd, req.resume));
       savedMeta = readCheckpointMeta(resumeDir);
     } catch (e) {
       throw new CliError(`--resume: ${(e as Error).message}`);
@@ -136,8 +128,9 @@ export async function runTraining(req: TrainRequest, io: CliIo): Promise<TrainRe
   }
   runDir = ensureWritableDir(runDir, 'output directory (--out)');
   if (req.fresh) {
-    for (const f of RUN_FILES) fs.rmSync(path.join(runDir, f), { recursive: true, force: true });
-  } else if (!resumeDir && listCheckpoints(path.join(runDir, 'checkpoints')).length) {
+    for (const f of Object.values(RUN_LAYOUT))
+      fs.rmSync(path.join(runDir, f), { recursive: true, force: true });
+  } else if (!resumeDir && listCheckpoints(path.join(runDir, RUN_LAYOUT.checkpoints)).length) {
     throw new UsageError(
       `${runDir} already holds a training run; continue it with --resume ${path.relative(io.cwd, runDir) || '.'} or choose another --out`,
     );
@@ -173,7 +166,7 @@ export async function runTraining(req: TrainRequest, io: CliIo): Promise<TrainRe
     const micro =
       settings.train.microBatch ||
       autoMicroBatch(settings.model, settings.train.batchSize, backend.chosen);
-    writeJsonAtomic(path.join(runDir, 'settings.json'), settings);
+    writeJsonAtomic(path.join(runDir, RUN_LAYOUT.settings), settings);
     const reporter = new ProgressReporter(io.stdout, { ci: Boolean(io.env.CI) });
     const outcome = await train({
       settings,
@@ -221,9 +214,9 @@ export async function runTraining(req: TrainRequest, io: CliIo): Promise<TrainRe
         );
         log(`checkpoint: ${rel(outcome.checkpoint)}`);
         log(
-          `metrics:    ${rel(path.join(runDir, 'metrics.jsonl'))}, ${rel(path.join(runDir, 'metrics.csv'))}`,
+          `metrics:    ${rel(path.join(runDir, RUN_LAYOUT.metricsJsonl))}, ${rel(path.join(runDir, RUN_LAYOUT.metricsCsv))}`,
         );
-        log(`loss curve: ${rel(path.join(runDir, 'loss.png'))}`);
+        log(`loss curve: ${rel(path.join(runDir, RUN_LAYOUT.lossPlot))}`);
         if (outcome.kind === 'time-limit') log(`continue with: ${resumeHint}`);
         return { code: EXIT.ok, runDir, settings, outcome, checkpoint: outcome.checkpoint };
       }

@@ -1,11 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { CHECKPOINT_FILE, RUN_LAYOUT, smoothSeries } from '@pixelcnn/pixelcnn-dist/run';
 import type { QuickDrawDataset } from '@pixelcnn/quickdraw-data';
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFileAtomic } from './atomic';
+import { readLatest } from './checkpoint';
 import { quantize } from './data';
 import { evaluateBitsPerDim } from './evaluation';
-import { linePlot, smooth } from './lossPlot';
+import { linePlot } from './lossPlot';
 import { MetricsLog } from './metrics';
 import { type ModelState, saveCheckpoint, type TrainProgress } from './modelState';
 import { globalNorm } from './optimizer';
@@ -72,7 +74,7 @@ export function writeLossPlot(file: string, metrics: MetricsLog): void {
         { name: 'train (per step)', points: train, color: [176, 196, 232] },
         {
           name: 'train (smoothed)',
-          points: smooth(train, 0.05),
+          points: smoothSeries(train),
           color: [31, 90, 200],
           thickness: 2,
         },
@@ -109,27 +111,21 @@ export async function train(ctx: TrainContext): Promise<TrainOutcome> {
   const conditional = settings.model.conditionalShape != null;
   const dims = 28 * 28;
   const metrics = new MetricsLog(
-    path.join(runDir, 'metrics.jsonl'),
-    path.join(runDir, 'metrics.csv'),
+    path.join(runDir, RUN_LAYOUT.metricsJsonl),
+    path.join(runDir, RUN_LAYOUT.metricsCsv),
   );
   const progress: TrainProgress = { ...ctx.progress };
   metrics.truncateAfter(progress.step);
-  const plotFile = path.join(runDir, 'loss.png');
+  const plotFile = path.join(runDir, RUN_LAYOUT.lossPlot);
   let lastCheckpoint: string | undefined;
   const meta = () => ({ settings, progress: { ...progress }, backend: ctx.backend });
   const checkpoint = () => {
     lastCheckpoint = saveCheckpoint(runDir, state, meta(), t.keepCheckpoints);
     return lastCheckpoint;
   };
-  const latestPath = path.join(runDir, 'checkpoints', 'latest.json');
-  if (fs.existsSync(latestPath)) {
-    try {
-      const name = JSON.parse(fs.readFileSync(latestPath, 'utf8')).checkpoint;
-      lastCheckpoint = path.join(runDir, 'checkpoints', name);
-    } catch {
-      lastCheckpoint = undefined;
-    }
-  }
+  const checkpointsDir = path.join(runDir, RUN_LAYOUT.checkpoints);
+  const latestName = readLatest(checkpointsDir);
+  if (latestName) lastCheckpoint = path.join(checkpointsDir, latestName);
 
   const evaluate = async () => {
     const run = () =>
@@ -316,8 +312,7 @@ export async function train(ctx: TrainContext): Promise<TrainOutcome> {
   }
   if (progress.step === ctx.progress.step) {
     // No step was left to do (e.g. resuming a finished run): make sure the state is on disk.
-    if (!lastCheckpoint || !fs.existsSync(path.join(lastCheckpoint, 'checkpoint.json')))
-      checkpoint();
+    if (!lastCheckpoint || !fs.existsSync(path.join(lastCheckpoint, CHECKPOINT_FILE))) checkpoint();
     writeLossPlot(plotFile, metrics);
   }
   return { kind: 'done', checkpoint: lastCheckpoint!, progress };

@@ -1,4 +1,5 @@
 import './style.css';
+import { parseMetricsCsv, parseMetricsJsonl } from '@pixelcnn/pixelcnn-dist/run';
 import { backendSummary } from './lib/backendChoice';
 import { firstSampledIndex, keepTopRows } from './lib/completion';
 import { configRows, describeModel, formatHeldOut } from './lib/configView';
@@ -14,7 +15,7 @@ import {
 } from './lib/imageGrid';
 import type { ModelFacts } from './lib/loadModel';
 import { lossCurveSvg } from './lib/lossCurve';
-import { parseMetricsCsv, parseMetricsJsonl, summarizeMetrics } from './lib/metrics';
+import { summarizeMetrics } from './lib/metrics';
 import type { WorkerMessage, WorkerRequest } from './lib/protocol';
 import { fetchRealDrawings, type RealDrawings } from './lib/realDrawings';
 import { imageToSketch, quantizeBitmap, sketchToImage } from './lib/sketch';

@@ -173,9 +173,9 @@ describeBackends('loading a trainer checkpoint', () => {
     const err = await locateModel(BASE, diskFetch(empty, BASE)).catch((e) => e);
     expect(err).toBeInstanceOf(NoModelError);
     expect(err.tried).toEqual([
-      'checkpoints/latest.json',
-      'latest.json',
       'checkpoint.json',
+      'latest.json',
+      'checkpoints/latest.json',
       'model.json',
     ]);
 

@@ -1,9 +1,15 @@
 import { modelJSONToArtifacts, type PixelCNNConfig } from '@pixelcnn/pixelcnn-dist';
+import {
+  CHECKPOINT_FILE,
+  type HeldOutEval,
+  locateCheckpoint,
+  NoCheckpointError,
+  type RunReader,
+} from '@pixelcnn/pixelcnn-dist/run';
 import type * as tf from '@tensorflow/tfjs-core';
 import {
   availableWeightGroups,
   checkpointToArtifacts,
-  type LastEval,
   parseTrainerCheckpoint,
   type TrainerCheckpoint,
   type WeightGroup,
@@ -53,61 +59,51 @@ async function tryText(fetchFn: FetchLike, url: string): Promise<string | null> 
   return res.text();
 }
 
+/** The run-directory contract's reader over HTTP (no listing), rooted at `runBase`. */
+export function fetchRunReader(runBase: string, fetchFn: FetchLike): RunReader {
+  return { readText: (rel) => tryText(fetchFn, join(runBase, encodePath(rel))) };
+}
+
 /**
  * Find the model of a run served under `runBase` (a URL ending in '/'), in this order:
- * `hint` (a checkpoint directory relative to the run, e.g. from the server), the checkpoint
- * `checkpoints/latest.json` names (the trainer's run layout), `latest.json` (the run's
- * `checkpoints/` folder itself), `checkpoint.json` (one checkpoint directory), `model.json`
- * (`PixelCNN.save`). Throws {@link NoModelError} listing what it tried when none is there.
+ * `hint` (a checkpoint directory relative to the run, e.g. from the server), then the
+ * checkpoint the run directory's (or the `checkpoints/` folder's) `latest.json` names, or the
+ * run directory as one checkpoint (`@pixelcnn/pixelcnn-dist/run`'s `locateCheckpoint`), then a
+ * `PixelCNN.save` (`model.json`). Throws {@link NoModelError} listing what it tried when none is
+ * there.
  */
 export async function locateModel(
   runBase: string,
   fetchFn: FetchLike,
   hint?: string,
 ): Promise<ModelLocation> {
+  const reader = fetchRunReader(runBase, fetchFn);
   const tried: string[] = [];
-  const direct = async (
-    rel: string,
-    kind: ModelLocation['kind'],
-  ): Promise<ModelLocation | null> => {
+  const trainer = (dir: string, text: string): ModelLocation => ({
+    kind: 'trainer',
+    url: join(runBase, encodePath(dir ? `${dir}/${CHECKPOINT_FILE}` : CHECKPOINT_FILE)),
+    text,
+    label: dir || '.',
+  });
+  const h = hint?.replace(/^\/+|\/+$/g, '');
+  if (h !== undefined) {
+    const rel = h ? `${h}/${CHECKPOINT_FILE}` : CHECKPOINT_FILE;
     tried.push(rel);
-    const url = join(runBase, encodePath(rel));
-    const text = await tryText(fetchFn, url);
-    return text === null ? null : { kind, url, text, label: dirOf(rel).replace(/\/$/, '') || '.' };
-  };
-  const viaLatest = async (folder: string): Promise<ModelLocation | null> => {
-    const rel = `${folder}latest.json`;
-    tried.push(rel);
-    const text = await tryText(fetchFn, join(runBase, encodePath(rel)));
-    if (text === null) return null;
-    let name: unknown;
-    try {
-      name = JSON.parse(text).checkpoint;
-    } catch {
-      name = undefined;
-    }
-    if (typeof name !== 'string' || !/^[\w.-]+$/.test(name)) {
-      throw new Error(`${rel} does not name a checkpoint (expected {"checkpoint": "step-..."})`);
-    }
-    const found = await direct(`${folder}${name}/checkpoint.json`, 'trainer');
-    if (!found)
-      throw new Error(`${rel} names ${name}, but ${folder}${name}/checkpoint.json is missing`);
-    return found;
-  };
-  if (hint) {
-    const h = hint.replace(/^\/+|\/+$/g, '');
-    const found = await direct(h ? `${h}/checkpoint.json` : 'checkpoint.json', 'trainer');
-    if (found) return found;
+    const text = await reader.readText(rel);
+    if (text !== null) return trainer(h, text);
   }
-  return (
-    (await viaLatest('checkpoints/')) ??
-    (await viaLatest('')) ??
-    (await direct('checkpoint.json', 'trainer')) ??
-    (await direct('model.json', 'pixelcnn')) ??
-    (() => {
-      throw new NoModelError(tried);
-    })()
-  );
+  try {
+    const found = await locateCheckpoint(reader);
+    return trainer(found.dir, found.text);
+  } catch (e) {
+    if (!(e instanceof NoCheckpointError)) throw e;
+    tried.push(...e.tried);
+  }
+  tried.push('model.json');
+  const url = join(runBase, 'model.json');
+  const text = await tryText(fetchFn, url);
+  if (text !== null) return { kind: 'pixelcnn', url, text, label: '.' };
+  throw new NoModelError(tried);
 }
 
 /** What the viewer knows about a loaded model besides its weights. */
@@ -122,7 +118,7 @@ export interface ModelFacts {
   step?: number;
   /** Which weights were loaded. */
   weights: WeightGroup | 'saved';
-  lastEval?: LastEval;
+  lastEval?: HeldOutEval;
   /** The trainer's settings (shown as-is). */
   train?: Record<string, unknown>;
   /** Where it came from, e.g. `checkpoints/step-00000150`. */

@@ -1,4 +1,5 @@
-import { type MetricsSummary, smoothSeries } from './metrics';
+import { LOSS_SMOOTHING, smoothSeries } from '@pixelcnn/pixelcnn-dist/run';
+import type { MetricsSummary } from './metrics';
 
 /**
  * About `count` round tick values covering [min, max] (steps of 1, 2 or 5 times a power of ten).
@@ -34,7 +35,7 @@ export function linearScale(
 export interface LossCurveOptions {
   width?: number;
   height?: number;
-  /** Smoothing of the per-step training curve (0 = none). Default 0.9. */
+  /** Smoothing of the per-step training curve (0 = none). Default: the trainer's loss.png's. */
   smoothing?: number;
 }
 
@@ -99,7 +100,7 @@ export function lossCurveSvg(m: MetricsSummary, o: LossCurveOptions = {}): strin
   if (m.train.length) {
     parts.push(
       `<path class="train-raw" d="${path(m.train)}" fill="none" stroke="#b0c4e8" stroke-width="1"/>`,
-      `<path class="train-smooth" d="${path(smoothSeries(m.train, o.smoothing ?? 0.9))}" fill="none" stroke="#1f5ac8" stroke-width="2"/>`,
+      `<path class="train-smooth" d="${path(smoothSeries(m.train, o.smoothing ?? LOSS_SMOOTHING))}" fill="none" stroke="#1f5ac8" stroke-width="2"/>`,
     );
   }
   for (const [s, b, ci] of m.heldOut) {

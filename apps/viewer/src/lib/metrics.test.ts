@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parseMetricsCsv, parseMetricsJsonl } from '@pixelcnn/pixelcnn-dist/run';
 import { MetricsLog } from '@pixelcnn/trainer';
-import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseMetricsCsv, parseMetricsJsonl, smoothSeries, summarizeMetrics } from './metrics';
+import { summarizeMetrics } from './metrics';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'viewer-metrics-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -54,18 +54,6 @@ describe('metrics files', () => {
     expect(csv).toEqual({ rows: ROWS, skipped: 0 });
   });
 
-  it('skips torn or foreign lines and counts them', () => {
-    const text = `${JSON.stringify(ROWS[0])}\n{"kind":"train","step":2,"bitsP\n[1,2]\n{"kind":"other","step":1,"bitsPerDim":1}\n\n`;
-    expect(parseMetricsJsonl(text)).toEqual({ rows: [ROWS[0]], skipped: 3 });
-    expect(parseMetricsCsv('kind,step,bitsPerDim\ntrain,1,2.5\ntrain,2\n')).toEqual({
-      rows: [{ kind: 'train', step: 1, epoch: 0, bitsPerDim: 2.5 }],
-      skipped: 1,
-    });
-    expect(() => parseMetricsCsv('a,b\n1,2\n')).toThrow(
-      "metrics.csv has no 'kind' and 'bitsPerDim' columns (header: a,b)",
-    );
-  });
-
   it('summarises: per-step train curve, held-out points, the latest evaluation; later rows win', () => {
     const resumed = [...ROWS, { ...ROWS[3], bitsPerDim: 1.8 }];
     const s = summarizeMetrics(resumed as never);
@@ -86,38 +74,5 @@ describe('metrics files', () => {
       lastEval: undefined,
       lastTrain: undefined,
     });
-  });
-});
-
-describe('smoothSeries', () => {
-  it('is the identity at weight 0, keeps constants, and equals the debiased EMA', () => {
-    const y = fc.double({ min: -100, max: 100, noNaN: true }).map((v) => v + 0); // no -0
-    const pts = fc.array(fc.tuple(fc.integer(), y), { maxLength: 30 });
-    fc.assert(
-      fc.property(
-        pts,
-        fc.double({ min: 0, max: 0.99, noNaN: true }),
-        fc.double({ min: -5, max: 5, noNaN: true }),
-        (p, w, c) => {
-          expect(smoothSeries(p, 0)).toEqual(p);
-          for (const [, y] of smoothSeries(
-            p.map(([x]) => [x, c] as [number, number]),
-            w,
-          ))
-            expect(y).toBeCloseTo(c, 9);
-          // closed form: sum_j w^(i-j) (1-w) y_j / (1 - w^(i+1))
-          const s = smoothSeries(p, w);
-          s.forEach(([x, y], i) => {
-            let num = 0;
-            for (let j = 0; j <= i; j++) num += w ** (i - j) * (1 - w) * p[j][1];
-            expect(x).toBe(p[i][0]);
-            expect(y).toBeCloseTo(num / (1 - w ** (i + 1)), 6);
-          });
-        },
-      ),
-    );
-    expect(() => smoothSeries([], 1)).toThrow(
-      'Error in smoothSeries: weight must be in [0, 1), got 1',
-    );
   });
 });

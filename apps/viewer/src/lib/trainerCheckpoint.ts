@@ -1,48 +1,15 @@
+import { PIXELCNN_FORMAT, PIXELCNN_FORMAT_VERSION } from '@pixelcnn/pixelcnn-dist';
 import {
-  PIXELCNN_FORMAT,
-  PIXELCNN_FORMAT_VERSION,
-  type PixelCNNConfig,
-} from '@pixelcnn/pixelcnn-dist';
+  CHECKPOINT_FILE,
+  CHECKPOINT_FORMAT,
+  type CheckpointMeta,
+  checkCheckpointMeta,
+} from '@pixelcnn/pixelcnn-dist/run';
 import type * as tf from '@tensorflow/tfjs-core';
-
-/** `format` of the trainer's `checkpoint.json` (apps/trainer/src/checkpoint.ts). */
-export const TRAINER_CHECKPOINT_FORMAT = 'pixelcnn-trainer-checkpoint';
-
-/** What a training run says about its data (the trainer's `DataSettings`). */
-export interface RunDataSettings {
-  /** Canonical QuickDraw class names; the model's label i is classes[i]. */
-  classes: string[];
-  tfdsLabels?: number[];
-  /** First N rows of each class file were used (0 = all). */
-  perClass?: number;
-  /** Fraction of each class held out (by a hash of the row). */
-  heldOut?: number;
-}
-
-/** The last held-out evaluation a checkpoint records. */
-export interface LastEval {
-  step: number;
-  epoch: number;
-  bitsPerDim: number;
-  ci95: number;
-  images: number;
-}
-
-/** The parts of the trainer's checkpoint `meta` the viewer reads. */
-export interface TrainerCheckpointMeta {
-  settings: {
-    data: RunDataSettings;
-    model: PixelCNNConfig;
-    train?: Record<string, unknown>;
-  };
-  progress: { step: number; epoch: number; elapsedSeconds?: number; lastEval?: LastEval };
-  backend?: string;
-  createdAt?: string;
-}
 
 /** A parsed `checkpoint.json`: meta plus one tensor manifest per `<group>.bin` file. */
 export interface TrainerCheckpoint {
-  meta: TrainerCheckpointMeta;
+  meta: CheckpointMeta;
   /** Tensor manifests by group ('weights', 'optimizer', 'ema'), in `<group>.bin` order. */
   tensors: Record<string, { name: string; shape: number[] }[]>;
 }
@@ -59,10 +26,7 @@ const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
  * Parse and check the text of a trainer `checkpoint.json`, throwing a message that says what is
  * wrong with it (not JSON, another format or version, no model settings, bad manifest).
  */
-export function parseTrainerCheckpoint(
-  text: string,
-  source = 'checkpoint.json',
-): TrainerCheckpoint {
+export function parseTrainerCheckpoint(text: string, source = CHECKPOINT_FILE): TrainerCheckpoint {
   let file: unknown;
   try {
     file = JSON.parse(text);
@@ -72,27 +36,18 @@ export function parseTrainerCheckpoint(
   const f = file as Partial<{
     format: string;
     version: number;
-    meta: TrainerCheckpointMeta;
+    meta: unknown;
     tensors: unknown;
   }>;
-  if (f == null || typeof f !== 'object' || f.format !== TRAINER_CHECKPOINT_FORMAT) {
+  if (f == null || typeof f !== 'object' || f.format !== CHECKPOINT_FORMAT) {
     throw new Error(
-      `${source} is not a checkpoint of the trainer (format '${f?.format}', expected '${TRAINER_CHECKPOINT_FORMAT}')`,
+      `${source} is not a checkpoint of the trainer (format '${f?.format}', expected '${CHECKPOINT_FORMAT}')`,
     );
   }
   if (f.version !== 1) {
     throw new Error(`${source} has checkpoint version ${f.version}; this viewer reads version 1`);
   }
-  const meta = f.meta;
-  if (!meta?.settings?.model || typeof meta.settings.model !== 'object') {
-    throw new Error(`${source} has no model settings (meta.settings.model)`);
-  }
-  if (!Array.isArray(meta.settings.data?.classes)) {
-    throw new Error(`${source} has no class list (meta.settings.data.classes)`);
-  }
-  if (!meta.progress || typeof meta.progress.step !== 'number') {
-    throw new Error(`${source} has no training progress (meta.progress.step)`);
-  }
+  const meta = checkCheckpointMeta(f.meta, source);
   const tensors = f.tensors as TrainerCheckpoint['tensors'];
   if (tensors == null || typeof tensors !== 'object' || !Array.isArray(tensors.weights)) {
     throw new Error(`${source} lists no weights (tensors.weights)`);
