@@ -6,7 +6,7 @@ const conditions = ['@pixelcnn/source', 'module', 'node', 'import', 'default'];
 /**
  * Vitest config shared by every package: resolves sibling packages to their `src`
  * (the `@pixelcnn/source` export condition) so tests need no build, and prepares the
- * tfjs backends once per test file (see packages/test-utils).
+ * tfjs backends once per test file (packages/backend/src/testing/setup.ts).
  */
 export function sharedConfig(overrides: ViteUserConfig['test'] = {}): ViteUserConfig {
   return defineConfig({

@@ -17,3 +17,4 @@ export {
   sampleMixture,
 } from './sampleMixture';
 export { log1mexp, logDiffSigmoid, logSigmoid } from './stableMath';
+export { broadcastShapes } from './validate';

@@ -52,14 +52,14 @@ export function checkParams(
   return { batch, K, C };
 }
 
-/** numpy broadcast of two shapes, or undefined if they do not broadcast. */
-export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] | undefined {
+/** Numpy broadcasting of two shapes, or null when they do not broadcast. */
+export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] | null {
   const n = Math.max(a.length, b.length);
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
     const x = a[a.length - n + i] ?? 1;
     const y = b[b.length - n + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) return undefined;
+    if (x !== y && x !== 1 && y !== 1) return null;
     out.push(x === 1 ? y : x);
   }
   return out;

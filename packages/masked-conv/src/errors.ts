@@ -15,12 +15,13 @@ export function isPositiveInt(n: unknown): n is number {
   return typeof n === 'number' && Number.isInteger(n) && n > 0;
 }
 
+/** Whether `x` looks like a tf.Tensor (duck-typed: tensors from another tfjs copy pass too). */
+export function isTensor(x: unknown): x is tf.Tensor {
+  return x != null && typeof x === 'object' && Array.isArray((x as tf.Tensor).shape);
+}
+
 /** Checks that `x` is a rank-4 NHWC tensor. */
 export function checkRank4(x: tf.Tensor, fn: string, what = 'x'): void {
-  check(
-    x != null && typeof x === 'object' && Array.isArray((x as tf.Tensor).shape),
-    fn,
-    () => `${what} must be a tf.Tensor`,
-  );
+  check(isTensor(x), fn, () => `${what} must be a tf.Tensor`);
   check(x.rank === 4, fn, () => `expected rank 4, got ${fmt(x.shape)}`);
 }

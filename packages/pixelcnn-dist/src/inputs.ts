@@ -1,3 +1,4 @@
+import { broadcastShapes } from '@pixelcnn/logistic-mixture';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedPixelCNNConfig } from './config';
 
@@ -7,18 +8,8 @@ export type TensorInput = tf.Tensor | tf.TensorLike;
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
-/** Numpy broadcasting of two shapes, or null when they do not broadcast. */
-export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] | null {
-  const n = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const x = a[a.length - n + i] ?? 1;
-    const y = b[b.length - n + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) return null;
-    out.push(x === 1 ? y : x);
-  }
-  return out;
-}
+/** Numpy broadcasting of two shapes (logistic-mixture's), or null when they do not broadcast. */
+export { broadcastShapes };
 
 /** Convert to a float32 tensor (a tensor passes through; the caller owns what this creates). */
 export function toFloatTensor(x: TensorInput): tf.Tensor {
