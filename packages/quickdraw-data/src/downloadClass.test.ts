@@ -11,6 +11,7 @@ import { encodeBinaryDrawings } from './binaryDrawings';
 import { type ChecksumTable, officialChecksums } from './checksums';
 import {
   BASE_URL_ENV,
+  CACHE_DIR_ENV,
   type DownloadOptions,
   type DownloadProgress,
   defaultCacheDir,
@@ -488,6 +489,22 @@ describe('base URL and options', () => {
       else process.env[BASE_URL_ENV] = saved;
     }
     expect(path.isAbsolute(defaultCacheDir())).toBe(true);
+  });
+
+  it('defaultCacheDir: QUICKDRAW_CACHE_DIR, else .quickdraw-cache, resolved against cwd', () => {
+    const saved = process.env[CACHE_DIR_ENV];
+    try {
+      delete process.env[CACHE_DIR_ENV];
+      expect(defaultCacheDir('/srv/run')).toBe('/srv/run/.quickdraw-cache');
+      expect(defaultCacheDir()).toBe(path.join(process.cwd(), '.quickdraw-cache'));
+      process.env[CACHE_DIR_ENV] = 'cache';
+      expect(defaultCacheDir('/srv/run')).toBe('/srv/run/cache');
+      process.env[CACHE_DIR_ENV] = '/var/qd';
+      expect(defaultCacheDir('/srv/run')).toBe('/var/qd');
+    } finally {
+      if (saved === undefined) delete process.env[CACHE_DIR_ENV];
+      else process.env[CACHE_DIR_ENV] = saved;
+    }
   });
 
   it('uses QUICKDRAW_BASE_URL when no baseUrl is given', async () => {

@@ -1,4 +1,5 @@
 import { resolveIn } from './classNames';
+import { openHttp, TransferError } from './httpTransport';
 import { BITMAP_BYTES, type BitmapNpyHeader, checkBitmapHeader, parseNpyHeader } from './npy';
 import { classFileUrl, QUICKDRAW_BUCKET_URL } from './urls';
 
@@ -32,21 +33,33 @@ export async function fetchBitmaps(
   if (maxDrawings !== undefined && (!Number.isInteger(maxDrawings) || maxDrawings < 1)) {
     throw new Error(`Error in ${fn}: maxDrawings must be a positive integer, got ${maxDrawings}`);
   }
-  const doFetch = options.fetch ?? globalThis.fetch;
-  const headers: Record<string, string> = {};
-  if (maxDrawings !== undefined) {
-    headers.Range = `bytes=0-${HEADER_ALLOWANCE + maxDrawings * BITMAP_BYTES - 1}`;
-  }
-  let response: Response;
+  const range =
+    maxDrawings !== undefined
+      ? { start: 0, end: HEADER_ALLOWANCE + maxDrawings * BITMAP_BYTES - 1 }
+      : null;
+  let bytes: Uint8Array;
   try {
-    response = await doFetch(url, { headers, signal: options.signal });
+    // A browser sees Content-Range only when the server exposes it: trust the asked start.
+    const res = await openHttp(url, range, {
+      fetch: options.fetch,
+      signal: options.signal,
+      requireContentRange: false,
+    });
+    try {
+      if (res.status !== 200 && res.status !== 206) {
+        throw new Error(`Error in ${fn}: ${url} answered HTTP ${res.status}`);
+      }
+      bytes = await readAll(res.body);
+    } finally {
+      res.close();
+    }
   } catch (e) {
-    throw new Error(`Error in ${fn}: could not fetch ${url}: ${(e as Error).message}`);
+    const message = (e as Error).message;
+    if (message.startsWith(`Error in ${fn}:`)) throw e;
+    throw new Error(
+      `Error in ${fn}: could not fetch ${e instanceof TransferError ? message : `${url}: ${message}`}`,
+    );
   }
-  if (response.status !== 200 && response.status !== 206) {
-    throw new Error(`Error in ${fn}: ${url} answered HTTP ${response.status}`);
-  }
-  const bytes = new Uint8Array(await response.arrayBuffer());
   const source = url;
   const header: BitmapNpyHeader = checkBitmapHeader(parseNpyHeader(bytes, source), { source });
   const wanted = Math.min(header.rows, maxDrawings ?? header.rows);
@@ -66,4 +79,23 @@ export async function fetchBitmaps(
     rows: wanted,
     images: bytes.slice(header.dataOffset, end),
   };
+}
+
+/** Concatenate a body's chunks. */
+async function readAll(
+  body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  for await (const chunk of body) {
+    parts.push(chunk);
+    n += chunk.length;
+  }
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
