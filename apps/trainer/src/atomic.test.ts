@@ -55,4 +55,17 @@ describe('atomic writes', () => {
       ),
     );
   });
+  // Issue 18.1: `pixelcnn train --out /proc/nope` spun one core forever (Node's recursive mkdir
+  // under /proc never returns); it must fail at once and name the directory.
+  it.runIf(fs.existsSync('/proc/self'))(
+    'ensureWritableDir fails at once for a directory under /proc',
+    () => {
+      const t0 = Date.now();
+      expect(() => ensureWritableDir('/proc/nope', 'output directory (--out)')).toThrow(
+        'cannot write to the output directory (--out) /proc/nope (ENOENT)',
+      );
+      expect(Date.now() - t0).toBeLessThan(1000);
+    },
+    5000,
+  );
 });

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { makeDirsSync } from '@pixelcnn/pixelcnn-dist/node';
 
 let counter = 0;
 const tmpSuffix = () => `.tmp-${process.pid}-${Date.now().toString(36)}-${counter++}`;
@@ -37,7 +38,7 @@ export function writeJsonAtomic(file: string, value: unknown): void {
  */
 export function writeDirAtomic(dir: string, fill: (tmpDir: string) => void): void {
   const tmp = dir + tmpSuffix();
-  fs.mkdirSync(tmp, { recursive: true });
+  makeDirsSync(tmp);
   try {
     fill(tmp);
     if (fs.existsSync(dir)) {
@@ -61,7 +62,7 @@ export function writeDirAtomic(dir: string, fill: (tmpDir: string) => void): voi
 export function ensureWritableDir(dir: string, what = 'output directory'): string {
   const abs = path.resolve(dir);
   try {
-    fs.mkdirSync(abs, { recursive: true });
+    makeDirsSync(abs);
     const probe = path.join(abs, `.write-test${tmpSuffix()}`);
     fs.writeFileSync(probe, '');
     fs.rmSync(probe);

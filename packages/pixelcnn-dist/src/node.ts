@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
+import { makeDirs } from './makeDirs';
 import { artifactsToModelJSON, modelJSONToArtifacts, WEIGHTS_FILE } from './serialization';
 
 function locate(target: string): { dir: string; jsonPath: string } {
@@ -32,7 +33,7 @@ export function nodeFileIO(target: string): NodeFileIO {
       if (artifacts.modelTopology instanceof ArrayBuffer) {
         throw new Error('Error in nodeFileIO: binary modelTopology is not supported');
       }
-      await fs.mkdir(dir, { recursive: true });
+      await makeDirs(dir);
       const json = artifactsToModelJSON(artifacts, WEIGHTS_FILE);
       const data = artifacts.weightData;
       const buffers = data == null ? [] : Array.isArray(data) ? data : [data];
@@ -81,3 +82,5 @@ export function nodeFileIO(target: string): NodeFileIO {
     },
   };
 }
+
+export { makeDirs, makeDirsSync } from './makeDirs';
