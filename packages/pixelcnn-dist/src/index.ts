@@ -94,7 +94,18 @@ export {
   PIXELCNNPP_TRAINING,
   Trainer,
   type TrainerOptions,
-  type TrainerState,
   type TrainStepResult,
 } from './trainer';
+export {
+  decodeTrainerState,
+  encodeTrainerState,
+  type StateTensor,
+  TRAINER_BIN_FILE,
+  TRAINER_JSON_FILE,
+  TRAINER_STATE_FORMAT,
+  TRAINER_STATE_VERSION,
+  type TrainerOptionsJSON,
+  type TrainerSnapshot,
+  type TrainerStateJSON,
+} from './trainerState';
 export { WeightEMA, type WeightEMAOptions } from './weightEma';

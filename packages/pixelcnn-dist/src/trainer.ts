@@ -4,6 +4,7 @@ import { type TensorInput, toFloatTensor } from './inputs';
 import { normalizedLayers } from './network';
 import type { PixelCNN } from './pixelCnn';
 import { checkSchedule, type LearningRateSchedule, learningRateAt } from './schedule';
+import type { StateTensor, TrainerOptionsJSON, TrainerSnapshot } from './trainerState';
 import { WeightEMA } from './weightEma';
 
 /** PixelCNN++'s training settings (openai/pixel-cnn train.py). */
@@ -52,6 +53,10 @@ export interface TrainerOptions {
    * restored trainer draws the same masks. Default: a random integer (kept in the trainer's state).
    */
   seed?: number;
+  /**
+   * Dispose `optimizer` with the trainer (default: only an optimizer the trainer made itself).
+   */
+  disposeOptimizer?: boolean;
   /** Check pixel values (and class labels) each step, on the device (one small read). Default true. */
   validate?: boolean;
 }
@@ -78,12 +83,21 @@ export interface TrainStepResult {
   ms: number;
 }
 
-/** Resumable trainer state (save it with the model's metadata). */
-export interface TrainerState {
-  step: number;
-  skippedSteps: number;
-  learningRate: number;
+/**
+ * Whether `opt` is tfjs's Adam, whose beta powers live outside getWeights (by class name and
+ * fields: tfjs optimizers' `instanceof` is true for any optimizer).
+ */
+function isAdam(opt: tf.Optimizer): boolean {
+  const o = opt as unknown as { accBeta1?: unknown; accBeta2?: unknown };
+  return (
+    opt.getClassName() === 'Adam' &&
+    o.accBeta1 instanceof tf.Variable &&
+    o.accBeta2 instanceof tf.Variable
+  );
 }
+
+/** What a tfjs optimizer's getWeights returns. */
+type OptimizerWeights = Awaited<ReturnType<tf.Optimizer['getWeights']>>;
 
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -239,7 +253,7 @@ export class Trainer {
     }
     if (o.optimizer) {
       this.optimizer = o.optimizer;
-      this.ownsOptimizer = false;
+      this.ownsOptimizer = o.disposeOptimizer ?? false;
       this.baseLr = o.learningRate ?? optimizerLearningRate(o.optimizer) ?? 1e-3;
     } else {
       this.baseLr = o.learningRate ?? 1e-3;
@@ -276,16 +290,211 @@ export class Trainer {
     return learningRateAt(this.schedule, this.steps, this.baseLr);
   }
 
-  /** State to save (e.g. in `dist.save(..., { metadata: { trainer: trainer.state() } })`). */
-  state(): TrainerState {
-    return { step: this.steps, skippedSteps: this.skipped, learningRate: this.baseLr };
+  /**
+   * The whole training state as plain data (see {@link TrainerSnapshot}): step, skipped steps,
+   * base learning rate, schedule, seed, the optimizer's slots (Adam's m and v per weight, its
+   * iteration count and beta powers) and the EMA. Reads the tensors asynchronously. Restore it with
+   * {@link importState} on a trainer of a model with these weights, e.g. after `PixelCNN.load`.
+   */
+  async exportState(): Promise<TrainerSnapshot> {
+    const fn = 'Trainer.exportState';
+    if (this.ema?.isSwapped) {
+      throw new Error(`Error in ${fn}: the EMA weights are swapped in (inside withEmaWeights)`);
+    }
+    const named = this.dist.namedVariables();
+    const stableName = new Map(named.map((n) => [n.variable.name, n.name]));
+    const opt = this.optimizer;
+    const className = opt.getClassName();
+    let weights: OptimizerWeights;
+    try {
+      weights = await opt.getWeights();
+    } catch (e) {
+      throw new Error(
+        `Error in ${fn}: the ${className} optimizer cannot export its state (${(e as Error).message}); use Adam, SGD, Momentum, RMSProp, Adagrad or Adadelta`,
+      );
+    }
+    const [iter, ...slotTensors] = weights;
+    if (iter?.name !== 'iter') {
+      throw new Error(
+        `Error in ${fn}: the ${className} optimizer's weights do not start with 'iter'`,
+      );
+    }
+    const iterations = (await iter.tensor.data())[0];
+    iter.tensor.dispose(); // a fresh scalar; the slots are the optimizer's own variables
+    const read = async (name: string, t: tf.Tensor): Promise<StateTensor> => ({
+      name,
+      shape: [...t.shape],
+      data: Float32Array.from((await t.data()) as Float32Array),
+    });
+    const slots: StateTensor[] = [];
+    for (const w of slotTensors) {
+      const cut = w.name.lastIndexOf('/');
+      const weight = stableName.get(w.name.slice(0, cut));
+      if (cut < 0 || weight === undefined) {
+        throw new Error(
+          `Error in ${fn}: optimizer slot '${w.name}' is not for a weight of this model (one optimizer shared by several models?)`,
+        );
+      }
+      slots.push(await read(`${weight}/${w.name.slice(cut + 1)}`, w.tensor));
+    }
+    const extra: StateTensor[] = [];
+    if (isAdam(opt)) {
+      // setWeights recomputes these as beta^(t+1) with pow, which differs in the last bits from
+      // the products applyGradients accumulates: keep the exact values.
+      const acc = opt as unknown as { accBeta1: tf.Variable; accBeta2: tf.Variable };
+      extra.push(await read('accBeta1', acc.accBeta1), await read('accBeta2', acc.accBeta2));
+    }
+    const ema = this.ema;
+    return {
+      step: this.steps,
+      skippedSteps: this.skipped,
+      baseLearningRate: this.baseLr,
+      seed: this.dropoutBase,
+      options: this.optionsJSON(),
+      optimizer: {
+        className,
+        config: JSON.parse(JSON.stringify(opt.getConfig())),
+        iterations,
+        slots,
+        extra,
+      },
+      ema: ema
+        ? {
+            decay: ema.decay,
+            warmup: ema.warmup,
+            numUpdates: ema.numUpdates,
+            shadows: await Promise.all(ema.shadows.map((t, i) => read(named[i].name, t))),
+          }
+        : null,
+    };
   }
 
-  /** Continue a schedule from a saved {@link state} (optimizer moments are not restored). */
-  restoreState(s: TrainerState): void {
+  /**
+   * Restore a state from {@link exportState} (this trainer's model must have the weights saved
+   * with it): afterwards training continues bit-exactly as the exporting trainer would have. The
+   * optimizer must be of the same class. When this trainer keeps an EMA and the snapshot has
+   * none, the EMA restarts from the current weights; a snapshot's EMA is ignored by a trainer
+   * without one. Options (micro-batches, clipping, schedule) stay this trainer's own.
+   */
+  async importState(s: TrainerSnapshot): Promise<void> {
+    const fn = 'Trainer.importState';
+    if (this.ema?.isSwapped) {
+      throw new Error(`Error in ${fn}: the EMA weights are swapped in (inside withEmaWeights)`);
+    }
+    const opt = this.optimizer;
+    const className = opt.getClassName();
+    if (s.optimizer.className !== className) {
+      throw new Error(
+        `Error in ${fn}: the state is of a ${s.optimizer.className} optimizer, this trainer's is ${className} (make the trainer with the same optimizer)`,
+      );
+    }
+    for (const [k, v] of [
+      ['step', s.step],
+      ['skippedSteps', s.skippedSteps],
+      ['seed', s.seed],
+      ['optimizer.iterations', s.optimizer.iterations],
+    ] as const) {
+      if (!Number.isInteger(v))
+        throw new Error(`Error in ${fn}: ${k} must be an integer, got ${v}`);
+    }
+    if (!(s.baseLearningRate > 0)) {
+      throw new Error(`Error in ${fn}: baseLearningRate must be > 0, got ${s.baseLearningRate}`);
+    }
+    const named = this.dist.namedVariables();
+    const n = named.length;
+    const same = (a: readonly number[], b: readonly number[]) =>
+      a.length === b.length && a.every((d, i) => d === b[i]);
+    const { slots } = s.optimizer;
+    if (slots.length % n !== 0) {
+      throw new Error(
+        `Error in ${fn}: the optimizer state has ${slots.length} slots, not a multiple of this model's ${n} weights (saved with another model?)`,
+      );
+    }
+    const slotNames = slots.map((t, k) => {
+      const want = named[k % n];
+      const cut = t.name.lastIndexOf('/');
+      if (t.name.slice(0, cut) !== want.name || !same(t.shape, want.variable.shape)) {
+        throw new Error(
+          `Error in ${fn}: optimizer slot ${k} is '${t.name}' [${t.shape.join(', ')}], expected one for '${want.name}' [${want.variable.shape.join(', ')}] (saved with another model?)`,
+        );
+      }
+      return `${want.variable.name}/${t.name.slice(cut + 1)}`;
+    });
+    const adam = isAdam(opt);
+    const extra = new Map(s.optimizer.extra.map((t) => [t.name, t]));
+    if (
+      adam &&
+      !(extra.get('accBeta1')?.data.length === 1 && extra.get('accBeta2')?.data.length === 1)
+    ) {
+      throw new Error(`Error in ${fn}: the Adam state lacks accBeta1 / accBeta2`);
+    }
+    if (this.ema && s.ema) {
+      s.ema.shadows.forEach((t, i) => {
+        const want = named[i];
+        if (!want || t.name !== want.name || !same(t.shape, want.variable.shape)) {
+          throw new Error(
+            `Error in ${fn}: EMA shadow ${i} is '${t.name}' [${t.shape.join(', ')}], expected '${want?.name}' (saved with another model?)`,
+          );
+        }
+      });
+      if (s.ema.shadows.length !== n) {
+        throw new Error(
+          `Error in ${fn}: the EMA has ${s.ema.shadows.length} shadows, this model ${n} weights (saved with another model?)`,
+        );
+      }
+    }
+
+    // checked: now replace the state
+    const old = await opt.getWeights();
+    const values: OptimizerWeights = [
+      { name: 'iter', tensor: tf.scalar(s.optimizer.iterations, 'int32') },
+      ...slots.map((t, k) => ({
+        name: slotNames[k],
+        tensor: tf.tensor(t.data, t.shape, 'float32'),
+      })),
+    ];
+    try {
+      await opt.setWeights(values);
+    } finally {
+      tf.dispose(values.map((v) => v.tensor)); // the new slot variables keep their data
+    }
+    tf.dispose(old.map((v) => v.tensor)); // the replaced slots and the iteration scalar
+    if (adam) {
+      const acc = opt as unknown as { accBeta1: tf.Variable; accBeta2: tf.Variable };
+      tf.tidy(() => {
+        acc.accBeta1.assign(tf.scalar(extra.get('accBeta1')!.data[0]));
+        acc.accBeta2.assign(tf.scalar(extra.get('accBeta2')!.data[0]));
+      });
+    }
+    if (this.ema) {
+      if (s.ema) {
+        this.ema.load(
+          s.ema.shadows.map((t) => t.data),
+          s.ema.numUpdates,
+        );
+      } else {
+        this.ema.reset();
+      }
+    }
     this.steps = s.step;
     this.skipped = s.skippedSteps;
-    this.baseLr = s.learningRate;
+    this.baseLr = s.baseLearningRate;
+    this.dropoutBase = s.seed;
+  }
+
+  /** The JSON-able options (what a snapshot records to rebuild this trainer). */
+  private optionsJSON(): TrainerOptionsJSON {
+    const o = this.o;
+    const j: TrainerOptionsJSON = {
+      learningRate: this.baseLr,
+      schedule: typeof this.schedule === 'function' ? { kind: 'custom' } : this.schedule,
+      emaDecay: o.emaDecay ?? 0,
+      seed: this.dropoutBase,
+      validate: o.validate ?? true,
+    };
+    if (o.microBatchSize !== undefined) j.microBatchSize = o.microBatchSize;
+    if (o.clipGradNorm !== undefined) j.clipGradNorm = o.clipGradNorm;
+    return JSON.parse(JSON.stringify(j));
   }
 
   /**

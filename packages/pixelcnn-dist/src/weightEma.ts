@@ -61,12 +61,38 @@ export class WeightEMA {
     this.updates++;
   }
 
-  /** Set every shadow to its variable's current value (the average restarts from here). */
+  /** Set every shadow to its variable's current value and the update count to 0 (a restart). */
   reset(): void {
     if (this.swapped) throw new Error('Error in WeightEMA.reset: averages are swapped in');
     this.variables.forEach((v, i) => {
       this.shadows[i].assign(v);
     });
+    this.updates = 0;
+  }
+
+  /** Whether the averages are swapped into the variables (inside {@link apply}). */
+  get isSwapped(): boolean {
+    return this.swapped;
+  }
+
+  /** Restore saved averages (one array per variable, in order) and the update count. */
+  load(values: readonly Float32Array[], numUpdates: number): void {
+    if (this.swapped) throw new Error('Error in WeightEMA.load: averages are swapped in');
+    if (values.length !== this.shadows.length) {
+      throw new Error(
+        `Error in WeightEMA.load: got ${values.length} arrays for ${this.shadows.length} variables`,
+      );
+    }
+    values.forEach((v, i) => {
+      const s = this.shadows[i];
+      if (v.length !== s.size) {
+        throw new Error(
+          `Error in WeightEMA.load: array ${i} has ${v.length} values, the variable [${s.shape.join(', ')}]`,
+        );
+      }
+      tf.tidy(() => s.assign(tf.tensor(v, s.shape, 'float32')));
+    });
+    this.updates = numUpdates;
   }
 
   /** Exchange the values of the variables and their averages (call twice to undo). */

@@ -1,0 +1,185 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { makeDirs } from './makeDirs';
+import { nodeFileIO } from './nodeFileIO';
+import { PixelCNN } from './pixelCnn';
+import { WEIGHTS_FILE } from './serialization';
+import { Trainer, type TrainerOptions } from './trainer';
+import {
+  decodeTrainerState,
+  encodeTrainerState,
+  TRAINER_BIN_FILE,
+  TRAINER_JSON_FILE,
+} from './trainerState';
+
+let counter = 0;
+const tmpSuffix = (kind: string) =>
+  `.${kind}-${process.pid}-${Date.now().toString(36)}-${counter++}`;
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function writeSynced(file: string, data: string | Uint8Array): Promise<void> {
+  const h = await fs.open(file, 'w');
+  try {
+    await h.writeFile(data);
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+}
+
+async function syncFile(file: string): Promise<void> {
+  const h = await fs.open(file, 'r+');
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+}
+
+/**
+ * Save a trainer's model and whole training state into the directory `dir`: `model.json` +
+ * `weights.bin` exactly as `trainer.dist.save(nodeFileIO(dir))` writes them (so
+ * `PixelCNN.load(nodeFileIO(dir))` opens it), plus `trainer.json` + `trainer.bin` (the
+ * {@link TrainerSnapshot}; `extra` is stored in trainer.json as is). Atomic: everything is written
+ * and flushed into a temporary sibling directory that is then renamed to `dir` (replacing an
+ * older `dir`), so a crash leaves the old checkpoint or the new one, never a half-written one (at
+ * worst a stray `dir.tmp-*` / `dir.old-*` sibling).
+ */
+export async function saveCheckpoint(
+  dir: string,
+  trainer: Trainer,
+  o: { extra?: Record<string, unknown> } = {},
+): Promise<void> {
+  const target = path.resolve(dir);
+  await makeDirs(path.dirname(target));
+  const snapshot = await trainer.exportState();
+  const { json, bin } = encodeTrainerState(snapshot, o.extra);
+  const tmp = target + tmpSuffix('tmp');
+  try {
+    await trainer.dist.save(nodeFileIO(tmp));
+    await syncFile(path.join(tmp, 'model.json'));
+    await syncFile(path.join(tmp, WEIGHTS_FILE));
+    await writeSynced(path.join(tmp, TRAINER_BIN_FILE), bin);
+    await writeSynced(path.join(tmp, TRAINER_JSON_FILE), `${JSON.stringify(json, null, 2)}\n`);
+    if (await exists(target)) {
+      const old = target + tmpSuffix('old');
+      await fs.rename(target, old);
+      await fs.rename(tmp, target);
+      await fs.rm(old, { recursive: true, force: true });
+    } else {
+      await fs.rename(tmp, target);
+    }
+  } catch (e) {
+    await fs.rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/**
+ * Open a checkpoint directory written by {@link saveCheckpoint}: the model (as `PixelCNN.load`),
+ * a {@link Trainer} on it with the state restored (training continues bit-exactly), and the
+ * `extra` saved with it. The trainer is made with the options stored in trainer.json;
+ * `o.trainer` overrides any of them (`learningRate` and `seed` then also replace the saved base
+ * learning rate and dropout seed). A schedule that was a function must be passed again. The
+ * caller disposes the trainer and the model.
+ */
+export async function loadCheckpoint(
+  dir: string,
+  o: { trainer?: TrainerOptions } = {},
+): Promise<{ model: PixelCNN; trainer: Trainer; extra: Record<string, unknown> }> {
+  const fn = 'loadCheckpoint';
+  const jsonPath = path.join(dir, TRAINER_JSON_FILE);
+  const binPath = path.join(dir, TRAINER_BIN_FILE);
+  let text: string;
+  try {
+    text = await fs.readFile(jsonPath, 'utf8');
+  } catch (e) {
+    const hasModel = await exists(path.join(dir, 'model.json'));
+    throw new Error(
+      hasModel
+        ? `Error in ${fn}: ${jsonPath} is missing: ${dir} is a model save without training state (open the model with PixelCNN.load(nodeFileIO(dir)); saveCheckpoint(dir, trainer) writes both)`
+        : `Error in ${fn}: ${dir} is not a checkpoint: cannot read ${jsonPath} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); saveCheckpoint(dir, trainer) writes one`,
+    );
+  }
+  let bin: Uint8Array;
+  try {
+    bin = new Uint8Array(await fs.readFile(binPath));
+  } catch (e) {
+    throw new Error(
+      `Error in ${fn}: cannot read ${binPath} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): an incomplete checkpoint; resume from another one`,
+    );
+  }
+  const { snapshot, extra } = decodeTrainerState(text, bin, {
+    fn,
+    jsonName: jsonPath,
+    binName: binPath,
+  });
+  let model: PixelCNN;
+  try {
+    model = await PixelCNN.load(nodeFileIO(dir));
+  } catch (e) {
+    throw new Error(`Error in ${fn}: cannot load the model of ${dir}: ${(e as Error).message}`);
+  }
+  let trainer: Trainer | undefined;
+  try {
+    const saved = snapshot.options;
+    const over = o.trainer ?? {};
+    const options: TrainerOptions = {
+      learningRate: snapshot.baseLearningRate,
+      microBatchSize: saved.microBatchSize,
+      emaDecay: saved.emaDecay,
+      clipGradNorm: saved.clipGradNorm,
+      seed: snapshot.seed,
+      validate: saved.validate,
+    };
+    if (over.schedule === undefined && over.lrDecay === undefined) {
+      if (saved.schedule.kind === 'custom') {
+        throw new Error(
+          `Error in ${fn}: the checkpoint's learning-rate schedule was a function, which cannot be saved: pass it again, loadCheckpoint(dir, { trainer: { schedule } })`,
+        );
+      }
+      options.schedule = saved.schedule;
+    }
+    const { className, config } = snapshot.optimizer;
+    if (over.optimizer === undefined) {
+      if (className === 'Adam') {
+        // the trainer makes (and owns) its Adam, with the saved betas and epsilon
+        options.beta1 = config.beta1 as number;
+        options.beta2 = config.beta2 as number;
+        options.epsilon = config.epsilon as number;
+      } else {
+        const entry = tf.serialization.SerializationMap.getMap().classNameMap[className];
+        if (!entry) {
+          throw new Error(
+            `Error in ${fn}: the checkpoint's optimizer '${className}' is not a registered tfjs class: pass one, loadCheckpoint(dir, { trainer: { optimizer } })`,
+          );
+        }
+        options.optimizer = entry[1](
+          entry[0],
+          config as tf.serialization.ConfigDict,
+        ) as tf.Optimizer;
+        options.disposeOptimizer = true;
+      }
+    }
+    trainer = new Trainer(model, { ...options, ...over });
+    await trainer.importState({
+      ...snapshot,
+      baseLearningRate: over.learningRate ?? snapshot.baseLearningRate,
+      seed: over.seed ?? snapshot.seed,
+    });
+    return { model, trainer, extra };
+  } catch (e) {
+    trainer?.dispose();
+    model.dispose();
+    throw e;
+  }
+}
