@@ -2,7 +2,7 @@ import { initBackend } from '@pixelcnn/backend';
 import * as tf from '@tensorflow/tfjs-core';
 
 export async function main() {
-  // The fastest backend available: tfjs-node-gpu, tfjs-node, wasm, cpu (PIXELCNN_BACKEND overrides).
+  // The fastest backend available: tfjs-node-gpu, webgpu on a GPU, tfjs-node, wasm, cpu (PIXELCNN_BACKEND overrides).
   const report = await initBackend();
   console.log(report.summary); // e.g. "wasm (1 thread); skipped tensorflow-gpu: ... not installed, ..."
 

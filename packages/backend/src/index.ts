@@ -17,4 +17,13 @@ export {
   type WasmThreadsReport,
   wasmThreadsReport,
 } from './wasmThreads';
+export {
+  describeAdapter,
+  SOFTWARE_ADAPTER,
+  SWIFTSHADER_ICD_PATHS,
+  WEBGPU_NODE_VERSION,
+  type WebGpuAdapter,
+  webgpuAdapter,
+} from './webgpu';
+export { registerWebGpuKernels, WEBGPU_KERNELS } from './webgpuKernels';
 export { registerZeroGradients, ZERO_GRADIENT_KERNELS } from './zeroGradients';

@@ -3,12 +3,20 @@ import * as tf from '@tensorflow/tfjs-core';
 // cannot load in plain Node ESM (directory imports) and its Node bundle registers none; the
 // @tensorflow/tfjs union package's bundles register them all, in Node and in bundlers alike.
 import '@tensorflow/tfjs';
+import { registerConv2dGradient } from './conv2dGradient';
 import { registerWasmTrainingKernels } from './wasmKernels';
 import { enableWasmThreads, wasmThreadsReport } from './wasmThreads';
+import { describeAdapter, prepareWebGpu, type WebGpuAdapter, webgpuAdapter } from './webgpu';
+import { registerWebGpuKernels } from './webgpuKernels';
+import { registerZeroGradients } from './zeroGradients';
 
-/** Backends we know how to prepare, fastest first. */
-export const BACKEND_ORDER = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKEND_ORDER)[number] | 'webgl' | 'webgpu';
+/**
+ * Backends we know how to prepare, fastest first. In this automatic order `webgpu` is taken only
+ * on a hardware adapter; a software one (SwiftShader, llvmpipe) only when webgpu is named in
+ * `prefer` or PIXELCNN_BACKEND.
+ */
+export const BACKEND_ORDER = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_ORDER)[number] | 'webgl';
 
 /** Environment variable that overrides the backend choice (comma-separated preference list). */
 export const BACKEND_ENV = 'PIXELCNN_BACKEND';
@@ -41,6 +49,8 @@ export interface BackendReport {
   threads?: number;
   /** wasm only: why that many threads (e.g. the failure behind a fallback to one). */
   threadsReason?: string;
+  /** webgpu only: the adapter (vendor, architecture, description; software or not). */
+  adapter?: WebGpuAdapter;
   /** Kernels this package registered to make training possible on the chosen backend. */
   registeredKernels: string[];
   /** One line for a log: "wasm (2 threads); skipped tensorflow-gpu: not installed, ...". */
@@ -57,7 +67,7 @@ function parseList(value: string): BackendName[] {
     .filter(Boolean) as BackendName[];
 }
 
-const KNOWN: readonly string[] = [...BACKEND_ORDER, 'webgl', 'webgpu'];
+const KNOWN: readonly string[] = [...BACKEND_ORDER, 'webgl'];
 
 async function importOptional(moduleName: string): Promise<string | null> {
   try {
@@ -80,6 +90,7 @@ async function importOptional(moduleName: string): Promise<string | null> {
 async function tryBackend(
   name: BackendName,
   wasmThreads: number | 'auto',
+  allowSoftwareGpu: boolean,
 ): Promise<{
   reason: string | null;
   threads?: number;
@@ -110,11 +121,15 @@ async function tryBackend(
     const why = await importOptional('@tensorflow/tfjs-backend-webgl');
     if (why) return { reason: why, registered };
   } else if (name === 'webgpu') {
-    const why = await importOptional('@tensorflow/tfjs-backend-webgpu');
+    const why = await prepareWebGpu(allowSoftwareGpu);
     if (why) return { reason: why, registered };
+    registered = registerWebGpuKernels();
   } else {
     return { reason: `unknown backend '${name}' (known: ${KNOWN.join(', ')})`, registered };
   }
+  // Gradients tfjs lacks on every backend (comparison ops, dilated conv2d): global, idempotent.
+  registerZeroGradients();
+  registerConv2dGradient();
   const tfName = name === 'tensorflow-gpu' ? 'tensorflow' : name;
   let ok = false;
   try {
@@ -138,8 +153,9 @@ function gpuVisible(): boolean {
 }
 
 /**
- * Pick and prepare the fastest available backend: tensorflow-gpu, tensorflow, wasm, cpu (in
- * that order, unless `prefer` or the PIXELCNN_BACKEND env var says otherwise). On wasm it
+ * Pick and prepare the fastest available backend: tensorflow-gpu, webgpu on a hardware adapter,
+ * tensorflow, wasm, cpu (in that order, unless `prefer` or the PIXELCNN_BACKEND env var says
+ * otherwise; a software WebGPU adapter only when webgpu is named there). On wasm it
  * registers the kernels training needs (see `registerWasmTrainingKernels`) and, when asked,
  * runs it multi-threaded. Reports what it chose and why it skipped the others.
  *
@@ -169,22 +185,34 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   }
   const wasmThreads =
     options.wasmThreads ?? (envThreads ? (envThreads === 'auto' ? 'auto' : Number(envThreads)) : 1);
+  // A software WebGPU adapter only when webgpu was named, never in the automatic order.
+  const allowSoftwareGpu = Boolean(envChoice || options.prefer);
   const attempts: BackendAttempt[] = [];
   for (const name of order) {
-    const r = await tryBackend(name, wasmThreads);
+    const r = await tryBackend(name, wasmThreads, allowSoftwareGpu);
     if (r.reason === null) {
-      attempts.push({ name, ok: true, reason: 'available' });
+      const adapter = name === 'webgpu' ? webgpuAdapter() : undefined;
+      attempts.push({
+        name,
+        ok: true,
+        reason: adapter ? `available on ${describeAdapter(adapter)}` : 'available',
+      });
       const skipped = attempts.filter((a) => !a.ok).map((a) => `${a.name}: ${a.reason}`);
       const fellBack = r.threads === 1 && wasmThreads !== 1 && r.threadsReason;
-      const summary =
-        `${name}${r.threads !== undefined ? ` (${r.threads} thread${r.threads === 1 ? '' : 's'}${fellBack ? `: ${r.threadsReason}` : ''})` : ''}` +
-        (skipped.length ? `; skipped ${skipped.join(', ')}` : '');
+      const detail =
+        r.threads !== undefined
+          ? ` (${r.threads} thread${r.threads === 1 ? '' : 's'}${fellBack ? `: ${r.threadsReason}` : ''})`
+          : adapter
+            ? ` (${describeAdapter(adapter)})`
+            : '';
+      const summary = `${name}${detail}${skipped.length ? `; skipped ${skipped.join(', ')}` : ''}`;
       return {
         backend: tf.getBackend(),
         chosen: name,
         attempts,
         threads: r.threads,
         threadsReason: r.threadsReason,
+        adapter,
         registeredKernels: r.registered,
         summary,
       };

@@ -13,7 +13,7 @@ describe('README example', () => {
 
   it('runs: picks a backend and differentiates a conv weight', async () => {
     const { backend, taps } = await main();
-    expect(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).toContain(backend);
+    expect(['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']).toContain(backend);
     expect(taps).toEqual(new Array(9).fill(18));
   });
 

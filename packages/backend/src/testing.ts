@@ -3,9 +3,11 @@ export {
   backendStatus,
   DEFAULT_TEST_BACKENDS,
   missingKernels,
+  NO_SYNC_READ_BACKENDS,
   prepareBackends,
   selectedBackends,
   TEST_BACKENDS_ENV,
+  takeSyncReads,
 } from './testing/backends';
 export {
   type ConvGeometry,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type BackendName, initBackend } from '../initBackend';
+import { type BackendName, type BackendReport, initBackend } from '../initBackend';
 
 /** Env var choosing which backends the suite runs on, comma-separated. Default: "wasm,cpu". */
 export const TEST_BACKENDS_ENV = 'PIXELCNN_TEST_BACKENDS';
@@ -11,9 +11,67 @@ export interface BackendStatus {
   tfName: string;
   available: boolean;
   reason?: string;
+  /** What initBackend said when it started (the adapter, on webgpu). */
+  report?: BackendReport;
 }
 
 const statuses = new Map<BackendName, BackendStatus>();
+
+/** Backends on which the suite fails any synchronous tensor read (a GPU pipeline stall). */
+export const NO_SYNC_READ_BACKENDS: readonly string[] = ['webgpu'];
+
+const syncReads: string[] = [];
+
+/**
+ * Synchronous reads seen on a guarded backend since the last call (and forgets them):
+ * `describeBackends` fails a test that made one, even where the library caught the error.
+ */
+export function takeSyncReads(): string[] {
+  return syncReads.splice(0, syncReads.length);
+}
+
+/**
+ * Make every synchronous read of a tensor held by backend `tfName` throw (and be remembered):
+ * `dataSync`/`arraySync`/`bufferSync` (they go through the engine's readSync), and a kernel of
+ * the backend reading a GPU-resident tensor synchronously (its own readSync on data with no CPU
+ * copy; tfjs's CPU forwarding of small CPU-resident tensors stays allowed).
+ */
+function guardSyncReads(tfName: string): void {
+  type DataId = object;
+  const engine = tf.engine() as unknown as {
+    readSync(id: DataId): unknown;
+    state: { tensorInfo: WeakMap<DataId, { backend: unknown; shape: number[]; dtype: string }> };
+  };
+  const backend = tf.findBackend(tfName) as unknown as {
+    readSync(id: DataId): unknown;
+    tensorMap?: { get(id: DataId): { values?: unknown } | undefined };
+    __noSyncReads?: boolean;
+  } | null;
+  if (!backend || backend.__noSyncReads) return;
+  backend.__noSyncReads = true;
+  const fail = (what: string): never => {
+    const e = new Error(
+      `Error in the ${tfName} test suite: ${what}. Synchronous reads stall a GPU pipeline (and throw in Node on webgpu): read with \`await t.data()\` / \`await t.array()\`.`,
+    );
+    syncReads.push(e.stack ?? e.message);
+    throw e;
+  };
+  const engineRead = engine.readSync.bind(engine);
+  engine.readSync = (id) => {
+    const info = engine.state.tensorInfo.get(id);
+    if (info && info.backend === backend) {
+      fail(`dataSync/arraySync/bufferSync of a ${info.dtype} [${info.shape.join(', ')}] tensor`);
+    }
+    return engineRead(id);
+  };
+  const backendRead = backend.readSync.bind(backend);
+  backend.readSync = (id) => {
+    if (backend.tensorMap && backend.tensorMap.get(id)?.values == null) {
+      fail(`a ${tfName} kernel read a GPU tensor synchronously (a tfjs limitation of that kernel)`);
+    }
+    return backendRead(id);
+  };
+}
 
 export function selectedBackends(): BackendName[] {
   const raw = process.env[TEST_BACKENDS_ENV];
@@ -35,7 +93,8 @@ export async function prepareBackends(): Promise<Map<BackendName, BackendStatus>
     if (statuses.has(name)) continue;
     try {
       const report = await initBackend({ prefer: name, ignoreEnv: true });
-      statuses.set(name, { name, tfName: report.backend, available: true });
+      statuses.set(name, { name, tfName: report.backend, available: true, report });
+      if (NO_SYNC_READ_BACKENDS.includes(report.backend)) guardSyncReads(report.backend);
     } catch (e) {
       const reason = (e as Error).message.replace(
         /^Error in initBackend: no backend could be started: /,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, beforeEach, describe, expect } from 'vitest';
 import type { BackendName } from '../initBackend';
-import { backendStatus, missingKernels, selectedBackends } from './backends';
+import { backendStatus, missingKernels, selectedBackends, takeSyncReads } from './backends';
 
 export interface DescribeBackendsOptions {
   /** Kernels the block needs; a backend without one of them is skipped with the reason. */
@@ -21,8 +21,9 @@ export interface BackendContext {
  * tfjs's `describeWithFlags` for vitest: runs `fn` once per selected backend (env
  * PIXELCNN_TEST_BACKENDS, default "wasm,cpu"), in a block titled `name [backend]`. Each test runs
  * in its own tensor scope; a tensor that outlives it (a leak, or a variable never disposed) fails
- * the test. A backend that could not start, or lacks a kernel in `options.kernels`, gives a
- * skipped block whose title says why.
+ * the test. On webgpu any synchronous read (`dataSync`, `arraySync`, `bufferSync`) throws and
+ * fails the test (see `NO_SYNC_READ_BACKENDS`). A backend that could not start, or lacks a kernel
+ * in `options.kernels`, gives a skipped block whose title says why.
  */
 export function describeBackends(
   name: string,
@@ -51,10 +52,13 @@ export function describeBackends(
       });
       beforeEach(() => {
         before = tf.memory().numTensors;
+        takeSyncReads();
         tf.engine().startScope();
       });
       afterEach(() => {
         tf.engine().endScope();
+        const reads = takeSyncReads();
+        expect(reads, `synchronous tensor reads on ${backend} (first: ${reads[0]})`).toEqual([]);
         if (checkLeaks) {
           const after = tf.memory().numTensors;
           expect(after - before, `tensors leaked by this test on ${backend}`).toBe(0);

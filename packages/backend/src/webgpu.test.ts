@@ -1,0 +1,89 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { initBackend } from './initBackend';
+import { describeBackends } from './testing/describeBackends';
+import { describeAdapter, SOFTWARE_ADAPTER } from './webgpu';
+
+describe('webgpu adapter classification', () => {
+  it('marks CPU emulations as software and real GPUs not', () => {
+    for (const s of [
+      'google swiftshader',
+      'mesa llvmpipe (LLVM 15.0.6, 256 bits)',
+      'lavapipe',
+      'Microsoft Basic Render Driver',
+    ]) {
+      expect(SOFTWARE_ADAPTER.test(s), s).toBe(true);
+    }
+    for (const s of ['nvidia hopper', 'apple metal-3', 'intel gen-12lp', 'amd rdna-3']) {
+      expect(SOFTWARE_ADAPTER.test(s), s).toBe(false);
+    }
+    expect(
+      describeAdapter({
+        vendor: 'google',
+        architecture: 'swiftshader',
+        device: 'swiftshader-device-subzero-',
+        description: 'SwiftShader driver 5.0.0',
+        software: true,
+        source: 'webgpu (Dawn)',
+      }),
+    ).toBe('google swiftshader (SwiftShader driver 5.0.0), software');
+  });
+});
+
+describe('initBackend webgpu', () => {
+  it('never takes a software adapter in the automatic order, and says why', async () => {
+    const before = process.env.VK_ICD_FILENAMES;
+    const report = await initBackend({ ignoreEnv: true, prefer: undefined });
+    const gpu = report.attempts.find((a) => a.name === 'webgpu');
+    if (report.chosen === 'webgpu') {
+      // A machine with a real GPU: it must be a hardware adapter.
+      expect(report.adapter?.software).toBe(false);
+    } else {
+      expect(gpu?.ok).toBe(false);
+      expect(gpu?.reason).toMatch(/not installed|no WebGPU adapter|only a software adapter/);
+      expect(report.summary).toContain('skipped');
+      expect(report.summary).toContain('webgpu: ');
+    }
+    expect(process.env.VK_ICD_FILENAMES).toBe(before); // the automatic order never sets it
+  });
+
+  it('runs on webgpu when asked for by name, reporting the adapter', async (ctx) => {
+    const report = await initBackend({ prefer: 'webgpu', ignoreEnv: true }).catch((e: Error) => e);
+    if (report instanceof Error) {
+      // No adapter at all here (no GPU, no SwiftShader): the error says which and how to fix it.
+      expect(report.message).toMatch(/webgpu: (webgpu \(Dawn\) not installed|no WebGPU adapter)/);
+      ctx.skip();
+      return;
+    }
+    expect(report.chosen).toBe('webgpu');
+    expect(tf.getBackend()).toBe('webgpu');
+    const a = report.adapter!;
+    expect(a.vendor.length + a.architecture.length).toBeGreaterThan(0);
+    expect(report.summary).toBe(`webgpu (${describeAdapter(a)})`);
+    // A conv and its weight gradient against hand-computed sums: each tap of a 3x3 'valid' conv
+    // over two 5x5 images of ones meets 2 x 3 x 3 ones.
+    const x = tf.ones([2, 5, 5, 1]) as tf.Tensor4D;
+    const w = tf.zeros([3, 3, 1, 1]) as tf.Tensor4D;
+    const dw = tf.grad((f) => tf.sum(tf.conv2d(x, f as tf.Tensor4D, 1, 'valid')))(w);
+    expect(Array.from(await dw.data())).toEqual(new Array(9).fill(18));
+    tf.dispose([x, w, dw]);
+    await tf.setBackend('cpu');
+  });
+});
+
+describeBackends('tf.addN of many tensors', () => {
+  // tfjs-backend-webgpu 4.22 returned garbage beyond 7 inputs; registerWebGpuKernels fixes it.
+  for (const n of [2, 7, 8, 15, 50]) {
+    it(`sums ${n} tensors: sum_{i=1..n} i = n(n+1)/2`, async () => {
+      const xs = Array.from({ length: n }, (_, i) => tf.fill([3, 2], i + 1));
+      expect(Array.from(await tf.addN(xs).data())).toEqual(new Array(6).fill((n * (n + 1)) / 2));
+    });
+  }
+  it('and its gradient reaches every input', async () => {
+    const w = tf.tensor1d([1, -2, 3]);
+    const g = tf.grad((v: tf.Tensor) =>
+      tf.sum(tf.addN(Array.from({ length: 12 }, (_, i) => tf.mul(v, i)))),
+    )(w);
+    expect(Array.from(await g.data())).toEqual([66, 66, 66]); // sum_{i<12} i
+  });
+});
