@@ -1,19 +1,18 @@
-import { defineConfig, type Options } from 'tsup';
+import { defineConfig } from 'tsup';
+import { packageConfig, packageOptions } from '../../tsup.shared.ts';
 
-const common: Options = {
-  dts: true,
-  sourcemap: true,
-  target: 'es2022',
-  external: [/^@tensorflow\//, /^@pixelcnn\//, 'vitest'],
+const overrides = {
+  // No `clean`: the two configs build in parallel and a cleaning one deletes the other's .d.ts
+  // files; the build script empties dist first instead.
+  clean: false,
+  external: [...packageOptions.external, 'vitest'],
   // tfjs-core's gradients ship only as extensionless ESM that Node cannot load: bundle them.
   noExternal: [/^@tensorflow\/tfjs-core\/dist\//],
   shims: true,
 };
 
-// No `clean`: the two configs build in parallel and a cleaning one deletes the other's .d.ts
-// files; the build script empties dist first instead.
 export default defineConfig([
-  { ...common, entry: ['src/index.ts', 'src/testing.ts'], format: ['esm', 'cjs'] },
+  packageConfig(['src/index.ts', 'src/testing.ts'], overrides),
   // The vitest setup file uses top-level await: ESM only.
-  { ...common, entry: { 'testing/setup': 'src/testing/setup.ts' }, format: ['esm'] },
+  packageConfig({ 'testing/setup': 'src/testing/setup.ts' }, { ...overrides, format: ['esm'] }),
 ]);

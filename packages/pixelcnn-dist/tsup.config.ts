@@ -1,11 +1,3 @@
-import { defineConfig } from 'tsup';
+import { packageConfig } from '../../tsup.shared.ts';
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/node.ts', 'src/runDirectory.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'es2022',
-  external: [/^@tensorflow\//, /^@pixelcnn\//],
-});
+export default packageConfig(['src/index.ts', 'src/node.ts', 'src/runDirectory.ts']);
