@@ -12,7 +12,12 @@ const overrides = {
 };
 
 export default defineConfig([
-  packageConfig(['src/index.ts', 'src/testing.ts'], overrides),
-  // The vitest setup file uses top-level await: ESM only.
-  packageConfig({ 'testing/setup': 'src/testing/setup.ts' }, { ...overrides, format: ['esm'] }),
+  // ESM: the vitest setup file (top-level await: ESM only) shares its chunks with ./testing, so
+  // the backends it prepares are the ones describeBackends reads (one module state, one copy of
+  // tfjs-core's gradients).
+  packageConfig(
+    { index: 'src/index.ts', testing: 'src/testing.ts', 'testing/setup': 'src/testing/setup.ts' },
+    { ...overrides, format: ['esm'] },
+  ),
+  packageConfig(['src/index.ts', 'src/testing.ts'], { ...overrides, format: ['cjs'] }),
 ]);

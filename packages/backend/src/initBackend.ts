@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-// Gradients (and chained ops) for every backend. tfjs-core's own `dist/register_all_gradients`
-// cannot load in plain Node ESM (directory imports) and its Node bundle registers none; the
-// @tensorflow/tfjs union package's bundles register them all, in Node and in bundlers alike.
-import '@tensorflow/tfjs';
+// Gradients and chained ops (`x.add(y)`) for every backend: tfjs-core's main entry registers
+// neither. These two files are extensionless ESM that plain Node cannot load, so tsup bundles
+// them into dist (as the @tensorflow/tfjs union's own Node bundle does); bundlers and vitest read
+// them as they are.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
 import { registerConv2dGradient } from './conv2dGradient';
 import { registerWasmTrainingKernels } from './wasmKernels';
 import { enableWasmThreads, wasmThreadsReport } from './wasmThreads';
