@@ -14,3 +14,6 @@ export async function main() {
   tf.dispose([x, w, dw]);
   return { backend: report.chosen, taps };
 }
+
+// Runs when executed (node, tsx); the package's README test imports main() instead.
+if (!process.env.VITEST) main();

@@ -67,3 +67,6 @@ export async function main() {
   disposeGatedResnetParams(hBlock);
   return result;
 }
+
+// Runs when executed (node, tsx); the package's README test imports main() instead.
+if (!process.env.VITEST) main();

@@ -1,3 +1,4 @@
+import { initBackend } from '@pixelcnn/backend';
 import {
   bitsPerDim,
   disposeMixtureParams,
@@ -11,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // A network head emits P = K*(1 + 2C + C(C-1)/2) numbers per pixel; here random ones
 // for a batch of 2 RGB images of 4x4 pixels with K = 5 components.
 export async function main(): Promise<{ bits: number[]; sample: number[] }> {
+  await initBackend(); // the fastest backend available (wasm on a plain Node machine)
   const [C, K] = [3, 5];
   const raw = tf.randomNormal([2, 4, 4, numMixtureParams(C, K)], 0, 1, 'float32', 0);
   const params = splitMixtureParams(raw, { channels: C, numMix: K, convention: 'tfp' });
@@ -29,3 +31,6 @@ export async function main(): Promise<{ bits: number[]; sample: number[] }> {
   disposeMixtureParams(params);
   return { bits, sample };
 }
+
+// Runs when executed (node, tsx); the package's README test imports main() instead.
+if (!process.env.VITEST) main();

@@ -48,3 +48,6 @@ export async function main() {
   for (const p of [pU, pAbove, pLeft]) disposeParams(p);
   return result;
 }
+
+// Runs when executed (node, tsx); the package's README test imports main() instead.
+if (!process.env.VITEST) main();

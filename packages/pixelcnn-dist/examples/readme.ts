@@ -1,9 +1,11 @@
+import { initBackend } from '@pixelcnn/backend';
 import { PixelCNN, Trainer } from '@pixelcnn/pixelcnn-dist';
 import * as tf from '@tensorflow/tfjs-core';
 
 // A tiny class-conditional PixelCNN++ over 8x8 binary images (high = 1):
 // class 0 = horizontal stripes, class 1 = vertical stripes.
 export async function main() {
+  await initBackend(); // the fastest backend available (wasm on a plain Node machine)
   const dist = new PixelCNN({
     imageShape: [8, 8, 1],
     high: 1,
@@ -47,3 +49,6 @@ export async function main() {
   dist.dispose();
   return result;
 }
+
+// Runs when executed (node, tsx); the package's README test imports main() instead.
+if (!process.env.VITEST) main();

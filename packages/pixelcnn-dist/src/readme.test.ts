@@ -1,9 +1,13 @@
+import { BACKEND_ENV } from '@pixelcnn/backend';
 import { describeBackends, expectReadmeShows } from '@pixelcnn/backend/testing';
-import { expect, it } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
 import { main } from '../examples/readme';
 
-describeBackends('README example', () => {
+describeBackends('README example', ({ backend }) => {
+  afterEach(() => vi.unstubAllEnvs());
+
   it('runs, learns, and is shown verbatim in the README', async () => {
+    vi.stubEnv(BACKEND_ENV, backend); // main()'s initBackend() takes this block's backend
     const r = await main();
     expect(r.samples).toEqual([3, 8, 8, 1]);
     expect(r.logProb).toHaveLength(2);

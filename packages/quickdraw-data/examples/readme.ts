@@ -1,13 +1,14 @@
+import { initBackend } from '@pixelcnn/backend';
 import { classLabel, className, renderStrokes } from '@pixelcnn/quickdraw-data';
 import { downloadClass, loadQuickDraw, readDrawingFile } from '@pixelcnn/quickdraw-data/node';
 
 // baseUrl: the public bucket by default; here a mirror (QUICKDRAW_BASE_URL), e.g. a directory
-// laid out like the bucket. A tfjs backend must be registered (e.g. initBackend() from
-// @pixelcnn/backend) before tensors are made.
+// laid out like the bucket.
 export async function main(
   baseUrl = process.env.QUICKDRAW_BASE_URL,
   cacheDir = '.quickdraw-cache',
 ) {
+  await initBackend(); // batches are tfjs tensors: a backend first (wasm on a plain Node machine)
   // Labels as in TensorFlow Datasets' quickdraw_bitmap.
   console.log(`label 26 = ${className(26)}; cat = ${classLabel('cat')}`);
 
@@ -47,3 +48,6 @@ export async function main(
   await data.close();
   return { label26: className(26), train: data.size('train'), batchShape, meanDiff };
 }
+
+// Runs when executed (node, tsx); the package's README test imports main() instead.
+if (!process.env.VITEST) main();
