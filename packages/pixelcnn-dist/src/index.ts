@@ -21,6 +21,13 @@ export {
   type TensorInput,
 } from './inputs';
 export {
+  estimateTrainingMemory,
+  largestFittingMicroBatch,
+  MEMORY_ESTIMATE_MARGIN,
+  type TrainingMemoryEstimate,
+  WASM_HEAP_LIMIT_BYTES,
+} from './memory';
+export {
   applyHead,
   applyInit,
   applyResample,

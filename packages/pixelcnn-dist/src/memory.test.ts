@@ -1,0 +1,100 @@
+import { describeBackends } from '@pixelcnn/backend/testing';
+import * as tf from '@tensorflow/tfjs-core';
+import { expect, it } from 'vitest';
+import type { PixelCNNConfig } from './config';
+import {
+  estimateTrainingMemory,
+  largestFittingMicroBatch,
+  MEMORY_ESTIMATE_MARGIN,
+  WASM_HEAP_LIMIT_BYTES,
+} from './memory';
+import { PixelCNN } from './pixelCnn';
+import { Trainer } from './trainer';
+
+/** tf.profile's peak bytes of the second training step (the first also runs data init). */
+async function measuredPeak(config: PixelCNNConfig, microBatch: number): Promise<number> {
+  const dist = new PixelCNN(config);
+  const trainer = new Trainer(dist, { emaDecay: 0.99, microBatchSize: microBatch, seed: 1 });
+  const [H, W, C] = config.imageShape;
+  const high = config.high ?? 255;
+  const images = tf.tidy(() =>
+    tf.cast(tf.randomUniformInt([microBatch, H, W, C], 0, high + 1, 3), 'float32'),
+  );
+  const labels = Array.from({ length: microBatch }, (_, i) => i % 3);
+  const step = () => trainer.trainStep(images, { conditionalInput: labels });
+  await step();
+  const info = await tf.profile(async () => {
+    await step();
+  });
+  images.dispose();
+  trainer.dispose();
+  dist.dispose();
+  return info.peakBytes;
+}
+
+// Configurations none of which were among the fitted points (filters 16-128 at 16x16 and 28x28):
+// other sizes, channels, kernel shapes, dropout off.
+const cases: Array<[string, PixelCNNConfig, number]> = [
+  [
+    '12x12x1, 8 filters, dropout 0.5',
+    {
+      imageShape: [12, 12, 1],
+      high: 15,
+      conditionalShape: [],
+      numClasses: 3,
+      numResnet: 1,
+      numHierarchies: 2,
+      numFilters: 8,
+      numLogisticMix: 3,
+      dropoutP: 0.5,
+      seed: 2,
+    },
+    5,
+  ],
+  [
+    '8x8x3, 2 resnets, 3x5 receptive field, dropout 0',
+    {
+      imageShape: [8, 8, 3],
+      high: 7,
+      conditionalShape: [],
+      numClasses: 3,
+      numResnet: 2,
+      numHierarchies: 2,
+      numFilters: 12,
+      numLogisticMix: 2,
+      receptiveFieldDims: [3, 5],
+      dropoutP: 0,
+      seed: 3,
+    },
+    4,
+  ],
+];
+
+describeBackends('estimateTrainingMemory', () => {
+  for (const [name, config, mb] of cases) {
+    it(`matches the measured peak of a training step within 5%: ${name}`, async () => {
+      const dist = new PixelCNN(config);
+      const est = estimateTrainingMemory(dist.plan, dist.numParameters, mb);
+      dist.dispose();
+      const peak = await measuredPeak(config, mb);
+      expect(est.bytes).toBe(est.fixedBytes + mb * est.perImageBytes);
+      expect(est.bytes / peak).toBeGreaterThan(1 / MEMORY_ESTIMATE_MARGIN);
+      expect(est.bytes / peak).toBeLessThan(MEMORY_ESTIMATE_MARGIN);
+    }, 60_000);
+  }
+});
+
+it('largestFittingMicroBatch inverts the estimate', () => {
+  const dist = new PixelCNN({ imageShape: [28, 28, 1], numFilters: 32, numResnet: 1 });
+  const { plan, numParameters } = dist;
+  const fits = largestFittingMicroBatch(plan, numParameters, 10_000);
+  const withMargin = (mb: number) =>
+    estimateTrainingMemory(plan, numParameters, mb).bytes * MEMORY_ESTIMATE_MARGIN;
+  expect(fits).toBeGreaterThan(8);
+  expect(withMargin(fits)).toBeLessThanOrEqual(WASM_HEAP_LIMIT_BYTES);
+  expect(withMargin(fits + 1)).toBeGreaterThan(WASM_HEAP_LIMIT_BYTES);
+  expect(largestFittingMicroBatch(plan, numParameters, 8)).toBe(Math.min(8, fits));
+  expect(largestFittingMicroBatch(plan, numParameters, 8, 1000)).toBe(0);
+  expect(() => estimateTrainingMemory(plan, numParameters, 0)).toThrow(/microBatchSize/);
+  dist.dispose();
+});
