@@ -69,7 +69,7 @@ describe('pixelcnn CLI: usage and errors before any work', () => {
       [['train', '--lr', '-1'], /option --lr: must be > 0, got -1/],
       [
         ['train', '--num-hierarchies', '4'],
-        /28x28 QuickDraw images need sides divisible by 2\^\(numHierarchies-1\) = 8/,
+        /28x28 images need sides divisible by 2\^\(numHierarchies-1\) = 8; use 1 to 3/,
       ],
       [
         ['train', '--batch-size', '4', '--micro-batch', '8'],

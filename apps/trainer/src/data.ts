@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  BITMAP_SIDE,
   type BitmapSource,
   classFilePath,
   classLabel,
@@ -11,8 +12,9 @@ import {
   QuickDrawDataset,
   resolveClassName,
 } from '@pixelcnn/quickdraw-data';
-import { downloadClass, openBitmapFile } from '@pixelcnn/quickdraw-data/node';
-import { UsageError } from './args';
+import { defaultCacheDir, downloadClass, openBitmapFile } from '@pixelcnn/quickdraw-data/node';
+import { type OptionValue, UsageError } from './args';
+import { ArrayDataset, readNpyImages, readNpyLabels, type TrainingData } from './arrayData';
 import type { DataSettings } from './settings';
 
 /** Env var naming a QuickDraw mirror (local directory or URL laid out like the bucket). */
@@ -132,17 +134,18 @@ export function mirrorClasses(dir: string): string[] {
     .sort();
 }
 
-/** Default download cache: `.quickdraw-cache` in the repository (git-ignored), else in cwd. */
-export function defaultCacheDir(cwd: string): string {
-  return path.join(repoRoot() ?? cwd, '.quickdraw-cache');
-}
+/** `[H, W, C]` of QuickDraw's bitmaps. */
+export const QUICKDRAW_SHAPE: readonly [number, number, number] = [BITMAP_SIDE, BITMAP_SIDE, 1];
 
 /** The training data of a run, opened. */
 export interface OpenedData {
-  dataset: QuickDrawDataset;
-  source: DataSource;
-  /** Rows actually available per class (after --per-class and the file's length). */
-  rowsPerClass: number[];
+  dataset: TrainingData;
+  /** `[H, W, C]` of every image. */
+  imageShape: [number, number, number];
+  /** Class names by label (empty: no labels, an unconditional model). */
+  classes: string[];
+  /** One line for the log: classes (with counts) and the split sizes. */
+  summary: string;
   close(): Promise<void>;
 }
 
@@ -180,7 +183,7 @@ async function urlSource(
  * once into the cache (only the first `perClass` rows, with an HTTP Range request). Fails before
  * any training with a clear message when a class is missing.
  */
-export async function openData(
+async function openQuickDraw(
   data: DataSettings,
   source: DataSource,
   o: { cacheDir: string; log: (line: string) => void },
@@ -224,23 +227,116 @@ export async function openData(
     });
     const tooSmall = data.classes.filter((_, i) => dataset.rowsPerClass[i] < 2);
     if (tooSmall.length) throw new Error(`too few drawings for ${tooSmall.join(', ')}`);
-    return { dataset, source, rowsPerClass: [...dataset.rowsPerClass], close: closeAll };
+    return {
+      dataset,
+      imageShape: [...QUICKDRAW_SHAPE],
+      classes: [...data.classes],
+      summary:
+        `classes: ${data.classes.map((c, i) => `${c} (${dataset.rowsPerClass[i]})`).join(', ')}; ` +
+        `${dataset.size('train')} train / ${dataset.size('test')} held-out drawings`,
+      close: closeAll,
+    };
   } catch (e) {
     await closeAll();
     throw e;
   }
 }
 
-/** Requantise 0..255 bytes to 0..high in place (high = 255 leaves them). */
-export function quantize(images: Uint8Array, high: number): Uint8Array {
-  if (high === 255) return images;
-  for (let i = 0; i < images.length; i++) images[i] = Math.round((images[i] * high) / 255);
-  return images;
+/** Where a command finds the data of a run: the data options and the process around it. */
+export interface DataAccess {
+  /** --data (a QuickDraw mirror). */
+  data?: string;
+  /** --cache-dir. */
+  cacheDir?: string;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  log: (line: string) => void;
 }
 
-/** Back to 0..255 for display. */
-export function toDisplay(values: ArrayLike<number>, high: number): Uint8Array {
-  const out = new Uint8Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = Math.round((values[i] * 255) / high);
-  return out;
+/**
+ * Open the data a run's settings name: an `--images` array (and its `--labels`), or QuickDraw
+ * classes from the mirror or bucket `--data` / $QUICKDRAW_BASE_URL / the defaults pick.
+ */
+export async function openRunData(data: DataSettings, o: DataAccess): Promise<OpenedData> {
+  if (data.images) return openImages(data);
+  const source = resolveDataSource(o.data, o.env, o.cwd);
+  o.log(`data: ${source.location} (${source.reason})`);
+  // quickdraw-data's rule: $QUICKDRAW_CACHE_DIR, else .quickdraw-cache in the working directory.
+  const cacheDir = path.resolve(o.cwd, o.cacheDir ?? defaultCacheDir());
+  return openQuickDraw(data, source, { cacheDir, log: o.log });
+}
+
+function openImages(data: DataSettings): OpenedData {
+  const file = data.images as string;
+  const images = readNpyImages(file);
+  const labels = data.labels ? readNpyLabels(data.labels, images.shape[0]) : undefined;
+  const dataset = new ArrayDataset(images, labels, data.heldOut);
+  const [n, h, w, c] = images.shape;
+  let classes: string[] = [];
+  if (labels) {
+    classes = data.classes.length
+      ? [...data.classes]
+      : Array.from({ length: dataset.numClasses }, (_, i) => String(i));
+    if (classes.length !== dataset.numClasses) {
+      throw new UsageError(
+        `option --classes: ${classes.length} names for the ${dataset.numClasses} classes of ${data.labels} (labels 0..${dataset.numClasses - 1}); give one name per label`,
+      );
+    }
+  }
+  if (dataset.size('train') < 1 || dataset.size('test') < 1) {
+    throw new UsageError(
+      `option --images: ${file} has ${n} images, too few to hold out --held-out ${data.heldOut} of them; use more images or another --held-out`,
+    );
+  }
+  const counts = labels ? dataset.countsPerClass() : [];
+  return {
+    dataset,
+    imageShape: [h, w, c],
+    classes,
+    summary:
+      `images: ${file} [${n}, ${h}, ${w}, ${c}] uint8` +
+      (labels
+        ? `; labels: ${data.labels} (${classes.map((name, i) => `${name} (${counts[i]})`).join(', ')})`
+        : '; no labels (unconditional)') +
+      `; ${dataset.size('train')} train / ${dataset.size('test')} held-out images`,
+    async close() {},
+  };
+}
+
+/**
+ * The data settings the options ask for: QuickDraw classes (names or TFDS labels), or with
+ * `--images` a .npy array (and `--labels`), whose class names `--classes` may give.
+ */
+export function dataSettingsFrom(
+  values: Record<string, OptionValue>,
+  explicit: ReadonlySet<string>,
+  cwd: string,
+): DataSettings {
+  const heldOut = values.heldOut as number;
+  const images = values.images as string | undefined;
+  const labels = values.labels as string | undefined;
+  if (!images) {
+    if (labels) throw new UsageError('option --labels needs --images (the images they label)');
+    const { classes, tfdsLabels } = resolveClasses(values.classes as string[]);
+    return { classes, tfdsLabels, perClass: values.perClass as number, heldOut };
+  }
+  for (const quickdrawOnly of ['perClass', 'data', 'cacheDir'] as const) {
+    if (explicit.has(quickdrawOnly)) {
+      const name = quickdrawOnly.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+      throw new UsageError(
+        `option --${name} is for QuickDraw data; with --images every image of the array is used (slice it in numpy to use fewer)`,
+      );
+    }
+  }
+  if (explicit.has('classes') && !labels) {
+    throw new UsageError('option --classes names the classes of --labels; give --labels too');
+  }
+  return {
+    classes: explicit.has('classes') ? [...(values.classes as string[])] : [],
+    tfdsLabels: [],
+    perClass: 0,
+    heldOut,
+    images: path.resolve(cwd, images),
+    ...(labels ? { labels: path.resolve(cwd, labels) } : {}),
+  };
 }

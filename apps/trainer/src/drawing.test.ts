@@ -42,10 +42,38 @@ describe('imageGrid', () => {
     expect(labelled.height).toBeGreaterThan(plain.height);
   });
 
+  it('draws RGB images in colour (3+ channels) and 2-channel ones by their first channel', () => {
+    // one 1x2 image: a red pixel, then a blue one; scale 1, no padding, no inversion
+    const rgb = imageGrid([Uint8Array.of(255, 0, 0, 0, 0, 255)], {
+      cols: 1,
+      imageWidth: 2,
+      imageHeight: 1,
+      channels: 3,
+      scale: 1,
+      pad: 0,
+      invert: false,
+    });
+    expect(rgb.channels).toBe(3);
+    expect([...rgb.data]).toEqual([255, 0, 0, 0, 0, 255]);
+    const two = imageGrid([Uint8Array.of(10, 99, 20, 99)], {
+      cols: 1,
+      imageWidth: 2,
+      imageHeight: 1,
+      channels: 2,
+      scale: 1,
+      pad: 0,
+      invert: false,
+    });
+    expect([two.channels, ...two.data]).toEqual([1, 10, 20]);
+  });
+
   it('rejects images of the wrong size', () => {
     expect(() =>
       imageGrid([new Uint8Array(3)], { cols: 1, imageWidth: 2, imageHeight: 2 }),
-    ).toThrow('Error in imageGrid: image 0 has 3 values, expected 2x2 = 4');
+    ).toThrow('Error in imageGrid: image 0 has 3 values, expected 2x2x1 = 4');
+    expect(() =>
+      imageGrid([new Uint8Array(4)], { cols: 1, imageWidth: 2, imageHeight: 2, channels: 3 }),
+    ).toThrow('Error in imageGrid: image 0 has 4 values, expected 2x2x3 = 12');
     expect(() => imageGrid([], { cols: 0, imageWidth: 2, imageHeight: 2 })).toThrow(
       /cols must be a positive integer/,
     );

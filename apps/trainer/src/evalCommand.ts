@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { formatHelp, parseArgs, UsageError } from './args';
 import { resolveCheckpointDir } from './checkpoint';
-import { defaultCacheDir, openData, resolveDataSource } from './data';
+import { openRunData } from './data';
 import { evaluateBitsPerDim } from './evaluation';
 import { CliError, type CliIo, EXIT } from './io';
 import { type CheckpointMeta, loadCheckpoint, readCheckpointMeta } from './modelState';
@@ -62,10 +62,11 @@ export async function evalCommand(argv: readonly string[], io: CliIo): Promise<n
   } catch (e) {
     throw new CliError(`--checkpoint: ${(e as Error).message}`);
   }
-  const source = resolveDataSource(v.data as string | undefined, io.env, io.cwd);
-  log(`data: ${source.location} (${source.reason})`);
-  const data = await openData(meta.settings.data, source, {
-    cacheDir: path.resolve(io.cwd, (v.cacheDir as string | undefined) ?? defaultCacheDir(io.cwd)),
+  const data = await openRunData(meta.settings.data, {
+    data: v.data as string | undefined,
+    cacheDir: v.cacheDir as string | undefined,
+    env: io.env,
+    cwd: io.cwd,
     log,
   });
   try {

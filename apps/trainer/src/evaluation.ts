@@ -1,7 +1,7 @@
 import type { PixelCNN } from '@pixelcnn/pixelcnn-dist';
-import type { QuickDrawDataset } from '@pixelcnn/quickdraw-data';
+import { quantizePixels } from '@pixelcnn/pixelcnn-dist/run';
 import * as tf from '@tensorflow/tfjs-core';
-import { quantize } from './data';
+import type { TrainingData } from './arrayData';
 import { type MeanCi, meanCi95 } from './stats';
 
 /** Fixed seed of the evaluation subset, so every epoch scores the same images. */
@@ -14,7 +14,7 @@ export const EVAL_SEED = 20170119;
  */
 export async function evaluateBitsPerDim(
   model: PixelCNN,
-  dataset: QuickDrawDataset,
+  dataset: TrainingData,
   o: { split: 'train' | 'test'; maxImages: number; batchSize: number; signal?: AbortSignal },
 ): Promise<MeanCi & { perImage: Float64Array; labels: Int32Array }> {
   const ex = dataset.examples(o.split, { shuffle: true, seed: EVAL_SEED });
@@ -27,10 +27,11 @@ export async function evaluateBitsPerDim(
     if (o.signal?.aborted) break;
     const end = Math.min(n, start + o.batchSize);
     const raw = await dataset.read(ex, start, end);
-    quantize(raw.images, model.config.high);
+    const pixels = quantizePixels(raw.images, model.config.high);
     labels.set(raw.labels, start);
+    const [H, W, C] = model.eventShape;
     const lp = tf.tidy(() => {
-      const x = tf.tensor4d(Float32Array.from(raw.images), [raw.size, 28, 28, 1]);
+      const x = tf.tensor4d(Float32Array.from(pixels), [raw.size, H, W, C]);
       const cond = conditional ? tf.tensor1d(raw.labels, 'int32') : undefined;
       return model.logProb(x, { conditionalInput: cond, validate: false });
     });

@@ -33,7 +33,7 @@ export const dataOptions: OptionSpec[] = [
     type: 'list',
     metavar: 'LIST',
     description:
-      'comma-separated QuickDraw classes, by name or TFDS label (e.g. "cat,26,sea turtle")',
+      'comma-separated QuickDraw classes, by name or TFDS label (e.g. "cat,26,sea turtle"); with --images, names for the --labels classes 0, 1, ...',
     default: [...DEMO_CLASSES],
     group: DATA,
   },
@@ -70,7 +70,23 @@ export const dataOptions: OptionSpec[] = [
     type: 'string',
     metavar: 'DIR',
     description:
-      'where downloaded drawings are cached (default .quickdraw-cache in the repository or the current directory)',
+      'where downloaded drawings are cached (default $QUICKDRAW_CACHE_DIR, else .quickdraw-cache in the current directory)',
+    group: DATA,
+  },
+  {
+    name: 'images',
+    type: 'string',
+    metavar: 'FILE.npy',
+    description:
+      'train on a uint8 [N, H, W] or [N, H, W, C] array saved by numpy (MNIST, CIFAR-10, your own images) instead of QuickDraw',
+    group: DATA,
+  },
+  {
+    name: 'labels',
+    type: 'string',
+    metavar: 'FILE.npy',
+    description:
+      'integer class labels [N] of --images (a class-conditional model; --classes may name them)',
     group: DATA,
   },
 ];

@@ -12,15 +12,13 @@ export function hashSeed(...parts: number[]): number {
   return h;
 }
 
-/** mulberry32: a small, fast, seedable PRNG returning floats in [0, 1) (quickdraw-data's). */
-export const mulberry32: (seed: number) => () => number = seededRandom;
-
 /**
- * The order in which epoch `epoch` visits `n` examples: a Fisher-Yates shuffle seeded by
- * (seed, epoch). A pure function of its arguments, so a resumed run only needs (epoch, position).
+ * The order in which epoch `epoch` visits `n` examples (of an `--images` array): a Fisher-Yates
+ * shuffle with quickdraw-data's seeded PRNG, seeded by (seed, epoch). A pure function of its
+ * arguments, so a resumed run only needs (epoch, position).
  */
 export function epochPermutation(n: number, seed: number, epoch: number): Uint32Array {
-  const rand = mulberry32(hashSeed(seed, epoch, 0x5eed));
+  const rand = seededRandom(hashSeed(seed, epoch, 0x5eed));
   const p = new Uint32Array(n);
   for (let i = 0; i < n; i++) p[i] = i;
   for (let i = n - 1; i > 0; i--) {

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type PixelProgress, SAMPLERS } from '@pixelcnn/pixelcnn-dist';
-import { RUN_LAYOUT } from '@pixelcnn/pixelcnn-dist/run';
+import { displayPixels, quantizePixels, RUN_LAYOUT } from '@pixelcnn/pixelcnn-dist/run';
 import { isClassName, resolveClassName } from '@pixelcnn/quickdraw-data';
 import * as tf from '@tensorflow/tfjs-core';
 import { formatHelp, type OptionValue, parseArgs, UsageError } from './args';
 import { ensureWritableDir, writeFileAtomic } from './atomic';
 import { resolveCheckpointDir, runDirOf } from './checkpoint';
-import { defaultCacheDir, openData, quantize, resolveDataSource, toDisplay } from './data';
+import { type OpenedData, openRunData } from './data';
 import { EVAL_SEED } from './evaluation';
 import { imageGrid } from './imageGrid';
 import { CliError, type CliIo, EXIT } from './io';
@@ -40,9 +40,20 @@ export function slug(name: string): string {
     .replace(/^-|-$/g, '');
 }
 
-/** Which of a checkpoint's classes to sample (indices into its class list). */
+/** Name of the one group of samples of a model trained without labels. */
+const UNLABELLED = 'samples';
+
+/**
+ * Which of a checkpoint's classes to sample (indices into its class list); a model trained
+ * without labels has one group, 0.
+ */
 export function pickClasses(meta: CheckpointMeta, list: readonly string[] | undefined): number[] {
   const classes = meta.settings.data.classes;
+  if (!classes.length) {
+    if (list?.length)
+      throw new UsageError('option --classes: the model was trained without labels; drop it');
+    return [0];
+  }
   if (!list?.length) return classes.map((_, i) => i);
   return list.map((item) => {
     let name = item;
@@ -105,18 +116,21 @@ export async function runSampling(req: SampleRequest, io: CliIo): Promise<Sample
   );
   const settings = meta.settings;
   const high = settings.model.high ?? 255;
+  const [H, W, C] = settings.model.imageShape;
+  const groupName = (c: number) => settings.data.classes[c] ?? UNLABELLED;
+  // QuickDraw stores white ink on black: draw it black on white. --images arrays as they are.
+  const invert = !settings.data.images;
 
   // Real drawings first (cheap, and a missing mirror fails before the long sampling).
   const real: Uint8Array[][] = picked.map(() => []);
   if (realCount > 0) {
-    const source = resolveDataSource(v.data as string | undefined, io.env, io.cwd);
-    let data: Awaited<ReturnType<typeof openData>>;
+    let data: OpenedData;
     try {
-      data = await openData(settings.data, source, {
-        cacheDir: path.resolve(
-          io.cwd,
-          (v.cacheDir as string | undefined) ?? defaultCacheDir(io.cwd),
-        ),
+      data = await openRunData(settings.data, {
+        data: v.data as string | undefined,
+        cacheDir: v.cacheDir as string | undefined,
+        env: io.env,
+        cwd: io.cwd,
         log,
       });
     } catch (e) {
@@ -132,7 +146,7 @@ export async function runSampling(req: SampleRequest, io: CliIo): Promise<Sample
         const k = picked.indexOf(c);
         if (!want.has(c) || real[k].length >= realCount) continue;
         const raw = await data.dataset.read(ex, i, i + 1);
-        real[k].push(toDisplay(quantize(raw.images, high), high));
+        real[k].push(displayPixels(quantizePixels(raw.images, high), high));
       }
     } finally {
       await data.close();
@@ -166,10 +180,11 @@ export async function runSampling(req: SampleRequest, io: CliIo): Promise<Sample
           sampler,
           signal: io.signal,
           onPixel: (p: PixelProgress) => {
-            if (p.row !== lastRow && p.row % 7 === 6 && p.col === 27) {
+            const every = Math.max(1, Math.round(H / 4));
+            if (p.row !== lastRow && (p.row + 1) % every === 0 && p.col === W - 1) {
               lastRow = p.row;
               const s = (performance.now() - t0) / 1000;
-              log(`  row ${p.row + 1}/28 (${formatDuration(s)})`);
+              log(`  row ${p.row + 1}/${H} (${formatDuration(s)})`);
             }
           },
         });
@@ -188,15 +203,17 @@ export async function runSampling(req: SampleRequest, io: CliIo): Promise<Sample
     state.dispose();
   }
   const seconds = (performance.now() - t0) / 1000;
-  const px = 28 * 28;
+  const px = H * W * C;
   const generated = (k: number, j: number) =>
-    toDisplay(images.subarray((k * n + j) * px, (k * n + j + 1) * px), high);
+    displayPixels(images.subarray((k * n + j) * px, (k * n + j + 1) * px), high);
+  const grid = { imageWidth: W, imageHeight: H, channels: C, invert };
 
   const perClass: string[] = [];
   const cols = Math.max(1, Math.min(8, Math.max(n, realCount)));
-  const blank = new Uint8Array(px);
+  const blank = new Uint8Array(px).fill(invert ? 0 : 255);
   picked.forEach((c, k) => {
-    const name = settings.data.classes[c];
+    const name = groupName(c);
+    const tfds = settings.data.tfdsLabels[c];
     const cells: Uint8Array[] = [];
     const rowLabels: string[] = [];
     const realRows = Math.ceil(real[k].length / cols);
@@ -211,12 +228,11 @@ export async function runSampling(req: SampleRequest, io: CliIo): Promise<Sample
         cells.push(r * cols + j < n ? generated(k, r * cols + j) : blank);
     }
     const png = imageGrid(cells, {
+      ...grid,
       cols,
-      imageWidth: 28,
-      imageHeight: 28,
       scale: 3,
       rowLabels,
-      title: `${name} (TFDS ${settings.data.tfdsLabels[c]})`,
+      title: tfds === undefined ? name : `${name} (TFDS ${tfds})`,
       separatorsAfter: realRows > 0 ? [realRows - 1] : [],
     });
     const file = path.join(outDir, `${slug(name)}.png`);
@@ -232,18 +248,17 @@ export async function runSampling(req: SampleRequest, io: CliIo): Promise<Sample
     overview,
     encodePng(
       imageGrid(overviewCells, {
+        ...grid,
         cols: n,
-        imageWidth: 28,
-        imageHeight: 28,
         scale: 2,
-        rowLabels: picked.map((c) => settings.data.classes[c]),
+        rowLabels: picked.map(groupName),
         title: `samples, step ${meta.progress.step}`,
       }),
     ),
   );
   fs.writeFileSync(
     path.join(outDir, 'samples.json'),
-    `${JSON.stringify({ checkpoint: ckDir, step: meta.progress.step, sampler, seed: v.seed, temperature: v.temperature, n, classes: picked.map((c) => settings.data.classes[c]), seconds }, null, 2)}\n`,
+    `${JSON.stringify({ checkpoint: ckDir, step: meta.progress.step, sampler, seed: v.seed, temperature: v.temperature, n, classes: picked.map(groupName), seconds }, null, 2)}\n`,
   );
   return { outDir, perClass, overview, seconds };
 }

@@ -4,16 +4,23 @@ import { UsageError } from './args';
 import type { AdamSettings } from './optimizer';
 import { PRESETS } from './options';
 
-/** Which drawings a run uses. */
+/** Which images a run uses: QuickDraw classes, or an `--images` array. */
 export interface DataSettings {
-  /** Canonical QuickDraw class names; the model's label i is classes[i]. */
+  /**
+   * Class names by label: canonical QuickDraw names (the model's label i is classes[i]), or the
+   * names of an `--images` run's labels (empty without labels).
+   */
   classes: string[];
-  /** TFDS `quickdraw_bitmap` label of each class. */
+  /** TFDS `quickdraw_bitmap` label of each class (QuickDraw runs). */
   tfdsLabels: number[];
-  /** First N rows of each class file (0 = all). */
+  /** First N rows of each class file (0 = all; QuickDraw runs). */
   perClass: number;
   /** Fraction held out (by row hash). */
   heldOut: number;
+  /** `--images` runs: the absolute path of the uint8 [N, H, W(, C)] .npy array ... */
+  images?: string;
+  /** ... and of its integer labels [N]. */
+  labels?: string;
 }
 
 /** How a run trains. */
@@ -57,10 +64,14 @@ export function applyPreset(
   return out;
 }
 
-/** The PixelCNN config for the option values (28x28 grayscale QuickDraw, labels one-hot). */
+/**
+ * The PixelCNN config for the option values and the data: images of `imageShape`, labels one-hot
+ * over `numClasses` (0 = no labels: unconditional).
+ */
 export function modelConfigFrom(
   v: Record<string, OptionValue>,
   numClasses: number,
+  imageShape: readonly [number, number, number],
 ): RunSettings['model'] {
   const rf = v.receptiveFieldDims as number[];
   if (rf.length !== 2) {
@@ -68,14 +79,17 @@ export function modelConfigFrom(
   }
   const hier = v.numHierarchies as number;
   const factor = 2 ** (hier - 1);
-  if (28 % factor !== 0) {
+  const [H, W] = imageShape;
+  if (H % factor !== 0 || W % factor !== 0) {
+    let fits = 1;
+    while (H % 2 ** fits === 0 && W % 2 ** fits === 0) fits++;
     throw new UsageError(
-      `option --num-hierarchies ${hier}: 28x28 QuickDraw images need sides divisible by 2^(numHierarchies-1) = ${factor}; use 1, 2 or 3`,
+      `option --num-hierarchies ${hier}: ${H}x${W} images need sides divisible by 2^(numHierarchies-1) = ${factor}; use 1${fits > 1 ? ` to ${fits}` : ''}`,
     );
   }
-  const conditional = v.conditional as boolean;
+  const conditional = (v.conditional as boolean) && numClasses > 0;
   return {
-    imageShape: [28, 28, 1],
+    imageShape: [imageShape[0], imageShape[1], imageShape[2]],
     conditionalShape: conditional ? [] : null,
     numClasses: conditional ? numClasses : 0,
     numResnet: v.numResnet as number,
@@ -127,6 +141,8 @@ const FROZEN: { option: string; key: string; get: (s: RunSettings) => unknown }[
   { option: 'classes', key: 'classes', get: (s) => s.data.classes },
   { option: 'per-class', key: 'perClass', get: (s) => s.data.perClass },
   { option: 'held-out', key: 'heldOut', get: (s) => s.data.heldOut },
+  { option: 'images', key: 'images', get: (s) => s.data.images },
+  { option: 'labels', key: 'labels', get: (s) => s.data.labels },
   { option: 'num-resnet', key: 'numResnet', get: (s) => s.model.numResnet },
   { option: 'num-hierarchies', key: 'numHierarchies', get: (s) => s.model.numHierarchies },
   { option: 'num-filters', key: 'numFilters', get: (s) => s.model.numFilters },

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { epochPermutation, hashSeed, mulberry32 } from './rng';
+import { epochPermutation, hashSeed } from './rng';
 import { meanCi95, tQuantile975 } from './stats';
 
 describe('meanCi95', () => {
@@ -53,16 +53,7 @@ describe('rng', () => {
     expect(epochPermutation(50, 1, 0)).not.toEqual(epochPermutation(50, 2, 0));
   });
 
-  it('mulberry32 gives uniform-looking floats in [0, 1) and hashSeed mixes', () => {
-    const r = mulberry32(42);
-    let sum = 0;
-    for (let i = 0; i < 10000; i++) {
-      const u = r();
-      expect(u).toBeGreaterThanOrEqual(0);
-      expect(u).toBeLessThan(1);
-      sum += u;
-    }
-    expect(Math.abs(sum / 10000 - 0.5)).toBeLessThan(0.02);
+  it('hashSeed mixes its parts in order, deterministically', () => {
     expect(hashSeed(1, 2)).not.toBe(hashSeed(2, 1));
     expect(hashSeed(1, 2)).toBe(hashSeed(1, 2));
   });

@@ -10,13 +10,7 @@ import { RUN_LAYOUT } from '@pixelcnn/pixelcnn-dist/run';
 import { formatHelp, type OptionValue, parseArgs, UsageError } from './args';
 import { ensureWritableDir, writeJsonAtomic } from './atomic';
 import { listCheckpoints, resolveCheckpointDir, runDirOf } from './checkpoint';
-import {
-  defaultCacheDir,
-  type OpenedData,
-  openData,
-  resolveClasses,
-  resolveDataSource,
-} from './data';
+import { dataSettingsFrom, type OpenedData, openRunData, QUICKDRAW_SHAPE } from './data';
 import { CliError, type CliIo, EXIT } from './io';
 import {
   type CheckpointMeta,
@@ -39,8 +33,9 @@ import {
 import { type TrainOutcome, train } from './training';
 
 export const TRAIN_SUMMARY =
-  'Train a class-conditional PixelCNN++ on QuickDraw drawings. Writes checkpoints (each epoch, on\n' +
-  'Ctrl-C and at the end), metrics.jsonl/metrics.csv and loss.png to --out; --resume continues exactly.';
+  'Train a class-conditional PixelCNN++ on QuickDraw drawings, or on any uint8 [N, H, W(, C)] .npy\n' +
+  'array with --images (and --labels). Writes checkpoints (each epoch, on Ctrl-C and at the end),\n' +
+  'metrics.jsonl/metrics.csv and loss.png to --out; --resume continues exactly.';
 
 /** Start the backend the options ask for and return its report. */
 export async function startBackend(
@@ -100,19 +95,6 @@ export interface TrainResult {
 export async function runTraining(req: TrainRequest, io: CliIo): Promise<TrainResult> {
   const log = (s: string) => io.stdout.write(`${s}\n`);
   const { values, explicit } = req;
-  const { classes, tfdsLabels } = resolveClasses(values.classes as string[]);
-  const requested: RunSettings = {
-    data: {
-      classes,
-      tfdsLabels,
-      perClass: values.perClass as number,
-      heldOut: values.heldOut as number,
-    },
-    model: modelConfigFrom(values, classes.length),
-    train: trainSettingsFrom(values),
-  };
-
-  let settings = requested;
   let runDir = path.resolve(io.cwd, values.out as string);
   let resumeDir: string | undefined;
   let savedMeta: CheckpointMeta | undefined;
@@ -123,36 +105,61 @@ export async function runTraining(req: TrainRequest, io: CliIo): Promise<TrainRe
     } catch (e) {
       throw new CliError(`--resume: ${(e as Error).message}`);
     }
-    settings = resumeSettings(savedMeta.settings, requested, explicit, values, resumeDir);
-    if (!explicit.has('out')) runDir = runDirOf(resumeDir);
   }
-  runDir = ensureWritableDir(runDir, 'output directory (--out)');
-  if (req.fresh) {
-    for (const f of Object.values(RUN_LAYOUT))
-      fs.rmSync(path.join(runDir, f), { recursive: true, force: true });
-  } else if (!resumeDir && listCheckpoints(path.join(runDir, RUN_LAYOUT.checkpoints)).length) {
-    throw new UsageError(
-      `${runDir} already holds a training run; continue it with --resume ${path.relative(io.cwd, runDir) || '.'} or choose another --out`,
-    );
-  }
-
-  const source = resolveDataSource(values.data as string | undefined, io.env, io.cwd);
-  log(`data: ${source.location} (${source.reason})`);
-  let data: OpenedData | undefined;
+  const access = {
+    data: values.data as string | undefined,
+    cacheDir: values.cacheDir as string | undefined,
+    env: io.env,
+    cwd: io.cwd,
+    log,
+  };
+  const requestedData = dataSettingsFrom(values, explicit, io.cwd);
+  // The image shape and the classes: QuickDraw's are known up front; an --images array's come
+  // from its files (read now: local and quick), a checkpoint's from its settings.
+  let data: OpenedData | undefined =
+    requestedData.images && !savedMeta ? await openRunData(requestedData, access) : undefined;
   let state: ModelState | undefined;
   try {
-    data = await openData(settings.data, source, {
-      cacheDir: path.resolve(
-        io.cwd,
-        (values.cacheDir as string | undefined) ?? defaultCacheDir(io.cwd),
-      ),
-      log,
-    });
+    if (data && !data.classes.length && explicit.has('conditional') && values.conditional) {
+      throw new UsageError(
+        'option --conditional needs class labels: give --labels FILE.npy with --images',
+      );
+    }
+    const classes = data?.classes ?? savedMeta?.settings.data.classes ?? requestedData.classes;
+    const imageShape = data?.imageShape ?? savedMeta?.settings.model.imageShape ?? QUICKDRAW_SHAPE;
+    // On resume, an option left out means the checkpoint's: its hierarchies fit its images.
+    const hier =
+      savedMeta && !explicit.has('numHierarchies')
+        ? { numHierarchies: savedMeta.settings.model.numHierarchies ?? values.numHierarchies }
+        : {};
+    const requested: RunSettings = {
+      data: { ...requestedData, classes },
+      model: modelConfigFrom({ ...values, ...hier }, classes.length, imageShape),
+      train: trainSettingsFrom(values),
+    };
+    let settings = requested;
+    if (resumeDir && savedMeta) {
+      settings = resumeSettings(savedMeta.settings, requested, explicit, values, resumeDir);
+      if (!explicit.has('out')) runDir = runDirOf(resumeDir);
+    }
+    runDir = ensureWritableDir(runDir, 'output directory (--out)');
+    if (req.fresh) {
+      for (const f of Object.values(RUN_LAYOUT))
+        fs.rmSync(path.join(runDir, f), { recursive: true, force: true });
+    } else if (!resumeDir && listCheckpoints(path.join(runDir, RUN_LAYOUT.checkpoints)).length) {
+      throw new UsageError(
+        `${runDir} already holds a training run; continue it with --resume ${path.relative(io.cwd, runDir) || '.'} or choose another --out`,
+      );
+    }
+
+    data ??= await openRunData(settings.data, access);
+    if (data.imageShape.join(',') !== settings.model.imageShape.join(',')) {
+      throw new CliError(
+        `the data's images are ${data.imageShape.join('x')}, the checkpoint's model takes ${settings.model.imageShape.join('x')} (was ${settings.data.images ?? 'the data'} replaced?)`,
+      );
+    }
     const { dataset } = data;
-    log(
-      `classes: ${settings.data.classes.map((c, i) => `${c} (${dataset.rowsPerClass[i]})`).join(', ')}; ` +
-        `${dataset.size('train')} train / ${dataset.size('test')} held-out drawings`,
-    );
+    log(data.summary);
     const backend = await startBackend(values, log);
     let progress: TrainProgress = { step: 0, epoch: 0, batchInEpoch: 0, elapsedSeconds: 0 };
     if (resumeDir && savedMeta) {
@@ -239,6 +246,7 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
         'Examples:\n' +
           '  pixelcnn train --classes cat,dog,26 --epochs 2 --out runs/cats\n' +
           '  pixelcnn train --resume runs/cats --epochs 4\n' +
+          '  pixelcnn train --images cifar_x.npy --labels cifar_y.npy --num-hierarchies 3 --out runs/cifar\n' +
           '  pixelcnn train --preset blog --data https://storage.googleapis.com/quickdraw_dataset/ --out runs/blog',
       ),
     );

@@ -1,11 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { CHECKPOINT_FILE, RUN_LAYOUT, smoothSeries } from '@pixelcnn/pixelcnn-dist/run';
-import type { QuickDrawDataset } from '@pixelcnn/quickdraw-data';
+import {
+  CHECKPOINT_FILE,
+  quantizePixels,
+  RUN_LAYOUT,
+  smoothSeries,
+} from '@pixelcnn/pixelcnn-dist/run';
 import * as tf from '@tensorflow/tfjs-core';
+import type { TrainingData } from './arrayData';
 import { writeFileAtomic } from './atomic';
 import { readLatest } from './checkpoint';
-import { quantize } from './data';
 import { evaluateBitsPerDim } from './evaluation';
 import { linePlot } from './lossPlot';
 import { MetricsLog } from './metrics';
@@ -28,7 +32,7 @@ export interface TrainContext {
   settings: RunSettings;
   runDir: string;
   state: ModelState;
-  dataset: QuickDrawDataset;
+  dataset: TrainingData;
   progress: TrainProgress;
   /** Micro-batch size actually used. */
   microBatch: number;
@@ -61,7 +65,7 @@ export function dropoutSeed(seed: number, step: number, micro: number): number {
 }
 
 /** Loss-curve PNG from the metrics rows: per-step train bits/dim (raw and smoothed), held-out per epoch. */
-export function writeLossPlot(file: string, metrics: MetricsLog): void {
+export function writeLossPlot(file: string, metrics: MetricsLog, title: string): void {
   const train = metrics.rows
     .filter((r) => r.kind === 'train')
     .map((r) => [r.step, r.bitsPerDim] as [number, number]);
@@ -80,7 +84,7 @@ export function writeLossPlot(file: string, metrics: MetricsLog): void {
         },
         { name: 'held-out', points: held, color: [230, 120, 20], markers: true, thickness: 2 },
       ],
-      { title: 'PixelCNN++ on QuickDraw', xLabel: 'optimizer step', yLabel: 'bits/dim' },
+      { title, xLabel: 'optimizer step', yLabel: 'bits/dim' },
     ),
   );
   writeFileAtomic(file, png);
@@ -109,7 +113,8 @@ export async function train(ctx: TrainContext): Promise<TrainOutcome> {
   const total = totalSteps(settings, perEpoch);
   const totalEpochs = Math.ceil(total / perEpoch);
   const conditional = settings.model.conditionalShape != null;
-  const dims = 28 * 28;
+  const [H, W, C] = settings.model.imageShape;
+  const dims = H * W * C;
   const metrics = new MetricsLog(
     path.join(runDir, RUN_LAYOUT.metricsJsonl),
     path.join(runDir, RUN_LAYOUT.metricsCsv),
@@ -117,6 +122,7 @@ export async function train(ctx: TrainContext): Promise<TrainOutcome> {
   const progress: TrainProgress = { ...ctx.progress };
   metrics.truncateAfter(progress.step);
   const plotFile = path.join(runDir, RUN_LAYOUT.lossPlot);
+  const plotTitle = `PixelCNN++ on ${settings.data.images ? path.basename(settings.data.images) : 'QuickDraw'}`;
   let lastCheckpoint: string | undefined;
   const meta = () => ({ settings, progress: { ...progress }, backend: ctx.backend });
   const checkpoint = () => {
@@ -179,8 +185,8 @@ export async function train(ctx: TrainContext): Promise<TrainOutcome> {
     const t0 = performance.now();
     const start = progress.batchInEpoch * B;
     const raw = await dataset.read(order, start, start + B);
-    quantize(raw.images, settings.model.high ?? 255);
-    const x = tf.tensor4d(Float32Array.from(raw.images), [B, 28, 28, 1]);
+    const pixels = quantizePixels(raw.images, settings.model.high ?? 255);
+    const x = tf.tensor4d(Float32Array.from(pixels), [B, H, W, C]);
     const labels = conditional ? tf.tensor1d(raw.labels, 'int32') : undefined;
     let lossSum = 0;
     let norm = 0;
@@ -298,7 +304,7 @@ export async function train(ctx: TrainContext): Promise<TrainOutcome> {
       (t.checkpointEvery > 0 && progress.step % t.checkpointEvery === 0)
     ) {
       checkpoint();
-      writeLossPlot(plotFile, metrics);
+      writeLossPlot(plotFile, metrics, plotTitle);
     }
     if (interrupted) {
       reporter.finishLine();
@@ -313,7 +319,7 @@ export async function train(ctx: TrainContext): Promise<TrainOutcome> {
   if (progress.step === ctx.progress.step) {
     // No step was left to do (e.g. resuming a finished run): make sure the state is on disk.
     if (!lastCheckpoint || !fs.existsSync(path.join(lastCheckpoint, CHECKPOINT_FILE))) checkpoint();
-    writeLossPlot(plotFile, metrics);
+    writeLossPlot(plotFile, metrics, plotTitle);
   }
   return { kind: 'done', checkpoint: lastCheckpoint!, progress };
 }

@@ -4,6 +4,7 @@ import {
   CHECKPOINT_FILE,
   checkCheckpointMeta,
   checkpointName,
+  displayPixels,
   isCheckpointName,
   locateCheckpoint,
   METRICS_COLUMNS,
@@ -14,6 +15,7 @@ import {
   parseLatest,
   parseMetricsCsv,
   parseMetricsJsonl,
+  quantizePixels,
   type RunReader,
   smoothSeries,
 } from './runDirectory';
@@ -204,5 +206,22 @@ describe('smoothSeries (debiased EMA)', () => {
     expect(() => smoothSeries([], 1)).toThrow(
       'Error in smoothSeries: weight must be in [0, 1), got 1',
     );
+  });
+});
+
+describe('pixel levels', () => {
+  it('quantizePixels maps 0..255 to round(v high / 255); displayPixels maps back', () => {
+    const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+    expect(quantizePixels(all, 255)).toEqual(all);
+    expect(quantizePixels(all, 255)).not.toBe(all); // a copy
+    const bin = quantizePixels(all, 1);
+    expect(bin.indexOf(1)).toBe(128); // 127.5 / 255 rounds up from 128 on
+    expect([...bin.subarray(0, 128)].every((v) => v === 0)).toBe(true);
+    const q = quantizePixels(all, 7);
+    for (let v = 0; v < 256; v++) expect(q[v]).toBe(Math.round((v * 7) / 255));
+    expect([...displayPixels(Uint8Array.of(0, 1, 7), 7)]).toEqual([0, 36, 255]);
+    for (let v = 0; v < 256; v++)
+      expect(Math.abs(displayPixels(q, 7)[v] - v)).toBeLessThanOrEqual(19);
+    expect(() => quantizePixels(all, 0)).toThrow('high must be an integer in [1, 255], got 0');
   });
 });

@@ -356,3 +356,26 @@ export function smoothSeries(
     return [x, avg / norm];
   });
 }
+
+// ------------------------------------------------------------------ pixels
+
+/**
+ * The pixel levels a run trains on: 0..255 bytes requantised to 0..`high` (`round(v * high /
+ * 255)`; high = 255 keeps them). What the trainer feeds the model and what a reader must feed it
+ * to score or complete the same kind of image.
+ */
+export function quantizePixels(bytes: ArrayLike<number>, high: number): Uint8Array {
+  if (!(Number.isInteger(high) && high >= 1 && high <= 255)) {
+    throw new Error(`Error in quantizePixels: high must be an integer in [1, 255], got ${high}`);
+  }
+  const out = Uint8Array.from(bytes);
+  if (high !== 255) for (let i = 0; i < out.length; i++) out[i] = Math.round((out[i] * high) / 255);
+  return out;
+}
+
+/** Pixel levels 0..`high` back to 0..255 bytes for display (the inverse of {@link quantizePixels} up to rounding). */
+export function displayPixels(values: ArrayLike<number>, high: number): Uint8Array {
+  const out = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = Math.round((values[i] * 255) / high);
+  return out;
+}

@@ -1,3 +1,4 @@
+import { quantizePixels } from '@pixelcnn/pixelcnn-dist/run';
 /**
  * Ink of a sketch canvas (dark strokes on white; RGBA, `width x height`) averaged over the
  * `outH x outW` boxes it divides into, as values in [0, high] (QuickDraw's convention: 0 = paper,
@@ -81,8 +82,5 @@ export function imageToSketch(
 
 /** Requantise 0..255 bitmap bytes (QuickDraw .npy) to 0..high, as the trainer does. */
 export function quantizeBitmap(bytes: ArrayLike<number>, high: number): Float32Array {
-  const out = new Float32Array(bytes.length);
-  for (let i = 0; i < bytes.length; i++)
-    out[i] = high === 255 ? bytes[i] : Math.round((bytes[i] * high) / 255);
-  return out;
+  return Float32Array.from(quantizePixels(bytes, high));
 }
