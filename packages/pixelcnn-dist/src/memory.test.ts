@@ -98,3 +98,61 @@ it('largestFittingMicroBatch inverts the estimate', () => {
   expect(() => estimateTrainingMemory(plan, numParameters, 0)).toThrow(/microBatchSize/);
   dist.dispose();
 });
+
+describeBackends('Trainer memory limit', (ctx) => {
+  const config: PixelCNNConfig = {
+    imageShape: [8, 8, 1],
+    high: 3,
+    numResnet: 1,
+    numHierarchies: 2,
+    numFilters: 4,
+    numLogisticMix: 2,
+    seed: 5,
+  };
+  const batch = () => tf.tidy(() => tf.cast(tf.randomUniformInt([8, 8, 8, 1], 0, 4, 9), 'float32'));
+  // A limit that holds exactly 3 images of this network (with the estimate's margin).
+  const limitFor = (dist: PixelCNN, images: number) => {
+    const e = estimateTrainingMemory(dist.plan, dist.numParameters, images);
+    return e.bytes * MEMORY_ESTIMATE_MARGIN + 1;
+  };
+
+  it("refuses an oversized micro-batch before any work, naming the largest that fits; 'auto' takes it", async () => {
+    const dist = new PixelCNN(config);
+    const x = batch();
+    const limit = limitFor(dist, 3);
+    const before = await dist.trainableVariables[0].data();
+    const strict = new Trainer(dist, { microBatchSize: 4, memoryLimitBytes: limit, seed: 1 });
+    await expect(strict.trainStep(x)).rejects.toThrow(
+      /micro-batches of 4 images needs about .* GiB, more than the memory limit of .*; the largest micro-batch that fits is 3: use microBatchSize: 3/,
+    );
+    expect(strict.step).toBe(0);
+    expect(dist.initialized).toBe(false);
+    expect(await dist.trainableVariables[0].data()).toEqual(before);
+    strict.dispose();
+    const auto = new Trainer(dist, { microBatchSize: 'auto', memoryLimitBytes: limit, seed: 1 });
+    const r = await auto.trainStep(x);
+    expect(r.microBatches).toBe(3); // 3 + 3 + 2
+    const tooSmall = new Trainer(dist, { microBatchSize: 'auto', memoryLimitBytes: 1000 });
+    await expect(tooSmall.trainStep(x)).rejects.toThrow(/on one image, more than the memory limit/);
+    auto.dispose();
+    tooSmall.dispose();
+    x.dispose();
+    dist.dispose();
+  });
+
+  it.runIf(ctx.backend === 'wasm')(
+    "refuses TFP's default network at micro-batch 2 on wasm (it aborts the 4 GiB heap), before any work",
+    async () => {
+      const dist = new PixelCNN({ imageShape: [28, 28, 1], seed: 1 });
+      const x = tf.zeros([2, 28, 28, 1]);
+      const t = new Trainer(dist);
+      await expect(t.trainStep(x)).rejects.toThrow(
+        /more than the wasm heap's 4\.00 GiB; the largest micro-batch that fits is 1/,
+      );
+      t.dispose();
+      x.dispose();
+      dist.dispose();
+    },
+    60_000,
+  );
+});

@@ -1,6 +1,12 @@
 import { effectiveWeight, withEffectiveWeights } from '@pixelcnn/masked-conv';
 import * as tf from '@tensorflow/tfjs-core';
 import { type TensorInput, toFloatTensor } from './inputs';
+import {
+  estimateTrainingMemory,
+  largestFittingMicroBatch,
+  MEMORY_ESTIMATE_MARGIN,
+  WASM_HEAP_LIMIT_BYTES,
+} from './memory';
 import { normalizedLayers } from './network';
 import type { PixelCNN } from './pixelCnn';
 import { checkSchedule, type LearningRateSchedule, learningRateAt } from './schedule';
@@ -41,9 +47,18 @@ export interface TrainerOptions {
   /**
    * Split each batch into micro-batches of this size and accumulate their gradients before one
    * update: the same update as the whole batch (up to dropout masks and float rounding), with the
-   * memory of one micro-batch (the wasm heap is 4 GB). Default: whole batch.
+   * memory of one micro-batch (the wasm heap is 4 GB). `'auto'`: the largest that fits
+   * `memoryLimitBytes` by {@link estimateTrainingMemory} (the whole batch without a limit).
+   * Default: whole batch.
    */
-  microBatchSize?: number;
+  microBatchSize?: number | 'auto';
+  /**
+   * Refuse, before any work, a micro-batch whose estimated training step
+   * ({@link estimateTrainingMemory}, plus 5%) exceeds this many bytes, naming the largest that
+   * fits. Default: 4 GiB on the wasm backend (its heap cannot grow further: running out aborts
+   * the process), no limit elsewhere.
+   */
+  memoryLimitBytes?: number;
   /** Keep an EMA of the weights with this decay (e.g. 0.9995); 0 = off (default). */
   emaDecay?: number;
   /** Clip the global gradient norm to this value (default: no clipping). */
@@ -219,11 +234,15 @@ export class Trainer {
     this.o = o;
     if (
       o.microBatchSize !== undefined &&
+      o.microBatchSize !== 'auto' &&
       !(Number.isInteger(o.microBatchSize) && o.microBatchSize >= 1)
     ) {
       throw new Error(
-        `Error in ${fn}: microBatchSize must be an integer >= 1, got ${o.microBatchSize}`,
+        `Error in ${fn}: microBatchSize must be an integer >= 1 or 'auto', got ${o.microBatchSize}`,
       );
+    }
+    if (o.memoryLimitBytes !== undefined && !(o.memoryLimitBytes > 0)) {
+      throw new Error(`Error in ${fn}: memoryLimitBytes must be > 0, got ${o.memoryLimitBytes}`);
     }
     if (o.lrDecay !== undefined && !(o.lrDecay > 0 && o.lrDecay <= 1)) {
       throw new Error(`Error in ${fn}: lrDecay must be in (0, 1], got ${o.lrDecay}`);
@@ -498,6 +517,30 @@ export class Trainer {
   }
 
   /**
+   * The micro-batch for a batch of `B`: the option ('auto': the largest that fits the memory
+   * limit), checked against the limit before any work, so an oversized step is refused with the
+   * size that fits instead of aborting the wasm heap mid-step.
+   */
+  private microBatchFor(fn: string, B: number): number {
+    const { plan, numParameters } = this.dist;
+    const limit =
+      this.o.memoryLimitBytes ?? (tf.getBackend() === 'wasm' ? WASM_HEAP_LIMIT_BYTES : undefined);
+    const want = this.o.microBatchSize ?? B;
+    if (limit === undefined) return want === 'auto' ? B : Math.min(want, B);
+    const fits = largestFittingMicroBatch(plan, numParameters, B, limit);
+    const mb = want === 'auto' ? fits : Math.min(want, B);
+    const est = estimateTrainingMemory(plan, numParameters, Math.max(mb, 1)).bytes;
+    if (mb >= 1 && est * MEMORY_ESTIMATE_MARGIN <= limit) return mb;
+    const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
+    const where = this.o.memoryLimitBytes === undefined ? "the wasm heap's" : 'the memory limit of';
+    throw new Error(
+      fits >= 1
+        ? `Error in ${fn}: a training step on micro-batches of ${mb} images needs about ${gib(est)}, more than ${where} ${gib(limit)}; the largest micro-batch that fits is ${fits}: use microBatchSize: ${fits} (or 'auto')`
+        : `Error in ${fn}: this network needs about ${gib(est)} for a training step on one image, more than ${where} ${gib(limit)}; use fewer filters, resnets or hierarchies, or a backend with more memory`,
+    );
+  }
+
+  /**
    * One update on a batch `[B, H, W, C]` (integers in [low, high]); conditional input `[B, ...]`
    * or one for all. Runs data-dependent init first if the model has not been initialised.
    */
@@ -532,7 +575,7 @@ export class Trainer {
       // Values are checked here, on the device, so logProb need not read the batch synchronously.
       const validate = this.o.validate ?? true;
       if (validate) await checkBatchOnDevice(fn, dist, x, cond);
-      const mb = Math.min(this.o.microBatchSize ?? B, B);
+      const mb = this.microBatchFor(fn, B);
       const slices: Array<{ images: tf.Tensor; cond?: tf.Tensor }> = [];
       for (let start = 0; start < B; start += mb) {
         const size = Math.min(mb, B - start);

@@ -22,7 +22,7 @@ export interface TrainerOptionsJSON {
   learningRate: number;
   /** The schedule, or `{ kind: 'custom' }` for a function (pass it again when restoring). */
   schedule: LearningRateScheduleJSON | { kind: 'custom' };
-  microBatchSize?: number;
+  microBatchSize?: number | 'auto';
   emaDecay: number;
   clipGradNorm?: number;
   seed: number;
