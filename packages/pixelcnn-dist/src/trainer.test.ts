@@ -262,7 +262,7 @@ describeBackends('Trainer', () => {
   it('rejects bad options', () => {
     const dist = tiny();
     expect(() => new Trainer(dist, { microBatchSize: 0 })).toThrow(
-      'Error in Trainer: microBatchSize must be an integer >= 1 or 'auto', got 0',
+      "Error in Trainer: microBatchSize must be an integer >= 1 or 'auto', got 0",
     );
     expect(() => new Trainer(dist, { lrDecay: 1.5 })).toThrow(
       'Error in Trainer: lrDecay must be in (0, 1], got 1.5',
