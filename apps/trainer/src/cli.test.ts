@@ -143,3 +143,27 @@ describe('pixelcnn CLI: usage and errors before any work', () => {
     expect(g.err()).toMatch(/--resume: no checkpoint at .*: expected a checkpoint directory/);
   });
 });
+
+describe('pixelcnn train on one class', () => {
+  // Issue 18.2: --classes apple (conditional by default) failed after loading the data with
+  // tfjs's "Error in oneHot: depth must be >=2". One class trains unconditionally, and says so.
+  it('trains an unconditional model, says so, and samples it', async () => {
+    const out = path.join(tmp, 'one-class');
+    const tiny = ['--per-class', '16', '--held-out', '0.25', '--num-resnet', '1'];
+    tiny.push('--num-hierarchies', '2', '--num-filters', '4', '--num-logistic-mix', '2');
+    tiny.push('--batch-size', '4', '--eval-images', '4', '--eval-batch', '4', '--seed', '3');
+    const f = fakeIo();
+    const code = await main(
+      ['train', '--classes', 'apple', ...tiny, '--steps', '1', '--out', out],
+      f.io,
+    );
+    expect(f.err()).toBe('');
+    expect(code).toBe(0);
+    expect(f.out()).toContain('one class (apple): training an unconditional model');
+    const settings = JSON.parse(fs.readFileSync(path.join(out, 'settings.json'), 'utf8'));
+    expect(settings.model).toMatchObject({ conditionalShape: null, numClasses: 0 });
+    const s = fakeIo();
+    expect(await main(['sample', '--checkpoint', out, '--n', '2', '--real', '2'], s.io)).toBe(0);
+    expect(s.err()).toBe('');
+  }, 120_000);
+});

@@ -66,7 +66,8 @@ export function applyPreset(
 
 /**
  * The PixelCNN config for the option values and the data: images of `imageShape`, labels one-hot
- * over `numClasses` (0 = no labels: unconditional).
+ * over `numClasses` (0 = no labels: unconditional). One class is unconditional too: a label that
+ * never varies carries no information (and tfjs's oneHot refuses a depth of 1).
  */
 export function modelConfigFrom(
   v: Record<string, OptionValue>,
@@ -87,7 +88,7 @@ export function modelConfigFrom(
       `option --num-hierarchies ${hier}: ${H}x${W} images need sides divisible by 2^(numHierarchies-1) = ${factor}; use 1${fits > 1 ? ` to ${fits}` : ''}`,
     );
   }
-  const conditional = (v.conditional as boolean) && numClasses > 0;
+  const conditional = (v.conditional as boolean) && numClasses > 1;
   return {
     imageShape: [imageShape[0], imageShape[1], imageShape[2]],
     conditionalShape: conditional ? [] : null,

@@ -137,6 +137,11 @@ export async function runTraining(req: TrainRequest, io: CliIo): Promise<TrainRe
       model: modelConfigFrom({ ...values, ...hier }, classes.length, imageShape),
       train: trainSettingsFrom(values),
     };
+    if (classes.length === 1 && values.conditional && !savedMeta) {
+      log(
+        `one class (${classes[0]}): training an unconditional model (a label that never varies carries no information)`,
+      );
+    }
     let settings = requested;
     if (resumeDir && savedMeta) {
       settings = resumeSettings(savedMeta.settings, requested, explicit, values, resumeDir);
