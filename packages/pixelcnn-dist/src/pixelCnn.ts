@@ -39,7 +39,10 @@ import { decodeArtifacts, encodeArtifacts } from './serialization';
 export interface LogProbOptions {
   /** Conditioning input `[...cb, ...conditionalShape]`; batch dims broadcast with the images'. */
   conditionalInput?: TensorInput;
-  /** Dropout on (default false). */
+  /**
+   * Dropout on (default false). The first training-mode call of a model whose data-dependent init
+   * has not run runs it on this batch first (TFP's lazy init).
+   */
   training?: boolean;
   /** Seed of the dropout masks when training (default: random). */
   seed?: number;
@@ -179,6 +182,12 @@ export class PixelCNN {
 
   /** Run the network on a prepared flat batch: raw head output `[N, H, W, P]`. */
   private rawFor(inputs: PreparedInputs, o: LogProbOptions, init = false): tf.Tensor4D {
+    // TFP's WeightNorm(data_init=True): the first training-mode call of an uninitialised model
+    // runs the data-dependent init on its batch first, so a custom loop never trains g = 1, b = 0.
+    if (o.training && !init && !this.isInitialized) {
+      tf.dispose(this.rawFor(inputs, {}, true));
+      this.isInitialized = true;
+    }
     return tf.tidy(() =>
       networkForward(this.params, scaleImages(inputs.images, this.config) as tf.Tensor4D, {
         h: inputs.h,
