@@ -171,7 +171,7 @@ async function checkValuesOnDevice(
   try {
     if (!(await anyBad.data())[0]) return;
     const i = (await first.data())[0];
-    const v = tf.slice(tf.reshape(x, [-1]), i, 1);
+    const v = tf.tidy(() => tf.slice(tf.reshape(x, [-1]), i, 1));
     const value = (await v.data())[0];
     v.dispose();
     throw new Error(`Error in ${fn}: ${what(value, i)}`);
