@@ -82,6 +82,21 @@ describeBackends('data-dependent init in a custom loop', () => {
     explicit.dispose();
   });
 
+  it('a saved uninitialised model loads uninitialised, and inits on its first training call', async () => {
+    const x = batch();
+    const fresh = new PixelCNN(config);
+    const loaded = PixelCNN.fromArtifacts(await fresh.toArtifacts());
+    expect(loaded.initialized).toBe(false);
+    tf.dispose(loaded.logProb(x, { training: true }));
+    expect(loaded.initialized).toBe(true);
+    fresh.initialize(x);
+    expect(await weights(loaded)).toEqual(await weights(fresh)); // the same init, same batch
+    const again = PixelCNN.fromArtifacts(await loaded.toArtifacts());
+    expect(again.initialized).toBe(true);
+    x.dispose();
+    for (const d of [fresh, loaded, again]) d.dispose();
+  });
+
   it('does nothing without data init (useDataInit false)', async () => {
     const x = batch();
     const dist = new PixelCNN({ ...config, useDataInit: false });

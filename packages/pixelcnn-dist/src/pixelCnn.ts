@@ -449,7 +449,8 @@ export class PixelCNN {
           `Error in ${fn}: the file has weights this config does not make (e.g. '${[...saved.keys()][0]}') (corrupt file?)`,
         );
       }
-      dist.isInitialized = true;
+      // a save of a model whose data init never ran still gets it on its first training call
+      dist.isInitialized = decoded.initialized || dist.isInitialized;
       return dist;
     } catch (e) {
       dist?.dispose();
