@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ensureWritableDir, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from './atomic';
+import { ensureWritableDir, writeFileAtomic, writeJsonAtomic } from './atomic';
 
 let dir: string;
 beforeEach(() => {
@@ -27,21 +27,6 @@ describe('atomic writes', () => {
     expect(() => writeFileAtomic(f, 42 as unknown as string)).toThrow();
     expect(fs.readFileSync(f, 'utf8')).toBe('old');
     expect(fs.readdirSync(dir)).toEqual(['a.txt']);
-  });
-
-  it('replaces a directory as a whole, and keeps the old one when filling fails', () => {
-    const d = path.join(dir, 'ckpt');
-    writeDirAtomic(d, (tmp) => fs.writeFileSync(path.join(tmp, 'x'), '1'));
-    writeDirAtomic(d, (tmp) => fs.writeFileSync(path.join(tmp, 'y'), '2'));
-    expect(fs.readdirSync(d)).toEqual(['y']);
-    expect(() =>
-      writeDirAtomic(d, (tmp) => {
-        fs.writeFileSync(path.join(tmp, 'z'), '3');
-        throw new Error('disk full');
-      }),
-    ).toThrow('disk full');
-    expect(fs.readdirSync(d)).toEqual(['y']);
-    expect(fs.readdirSync(dir)).toEqual(['ckpt']);
   });
 
   it('ensureWritableDir creates directories and names an unwritable one', () => {

@@ -32,30 +32,6 @@ export function writeJsonAtomic(file: string, value: unknown): void {
 }
 
 /**
- * Create a directory atomically: `fill` writes into a temporary sibling directory, which is
- * then renamed to `dir` (replacing an older `dir`). A crash leaves either the old directory or
- * the new one, plus at worst a stray `*.tmp-*` sibling.
- */
-export function writeDirAtomic(dir: string, fill: (tmpDir: string) => void): void {
-  const tmp = dir + tmpSuffix();
-  makeDirsSync(tmp);
-  try {
-    fill(tmp);
-    if (fs.existsSync(dir)) {
-      const old = dir + tmpSuffix();
-      fs.renameSync(dir, old);
-      fs.renameSync(tmp, dir);
-      fs.rmSync(old, { recursive: true, force: true });
-    } else {
-      fs.renameSync(tmp, dir);
-    }
-  } catch (e) {
-    fs.rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
-}
-
-/**
  * Make sure `dir` exists and we can write into it, before any long work. Throws a clear error
  * naming the directory otherwise.
  */

@@ -1,17 +1,21 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { checkpointName } from '@pixelcnn/pixelcnn-dist/run';
+import {
+  CHECKPOINT_FILE,
+  checkpointName,
+  LEGACY_CHECKPOINT_FILE,
+} from '@pixelcnn/pixelcnn-dist/run';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   listCheckpoints,
   pruneCheckpoints,
-  readCheckpoint,
+  readLatest,
   resolveCheckpointDir,
   runDirOf,
-  writeCheckpoint,
   writeLatest,
 } from './checkpoint';
+import { readCheckpointMeta } from './modelState';
 
 let dir: string;
 beforeEach(() => {
@@ -19,28 +23,21 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const entries = () => [
-  { name: 'a', shape: [2, 3], data: Float32Array.from([1, -2, 3.5, 1e-30, -0, 7]) },
-  { name: 'b', shape: [], data: Float32Array.from([Math.PI]) },
-];
+/** A checkpoint directory as far as finding it goes: its marker file. */
+function fakeCheckpoint(d: string, file = CHECKPOINT_FILE, text = '{}'): void {
+  fs.mkdirSync(d, { recursive: true });
+  fs.writeFileSync(path.join(d, file), text);
+}
 
-describe('checkpoints', () => {
-  it('round-trips meta and float32 tensors bit-exactly', () => {
-    const d = path.join(dir, 'checkpoints', checkpointName(12));
-    writeCheckpoint(d, { step: 12, note: 'x' }, { weights: entries(), optimizer: [] });
-    const back = readCheckpoint<{ step: number }>(d);
-    expect(back.meta).toEqual({ step: 12, note: 'x' });
-    expect(back.groups.weights).toEqual(entries());
-    expect(back.groups.optimizer).toEqual([]);
-    expect(Object.is(back.groups.weights[0].data[4], -0)).toBe(true);
-  });
-
+describe('checkpoints of a run directory', () => {
   it('finds checkpoints from a run dir, a checkpoints dir or the checkpoint itself', async () => {
     const ck = path.join(dir, 'checkpoints');
-    for (const s of [5, 10, 15]) writeCheckpoint(path.join(ck, checkpointName(s)), { s }, {});
+    for (const s of [5, 10, 15]) fakeCheckpoint(path.join(ck, checkpointName(s)));
+    fs.mkdirSync(path.join(ck, 'step-00000020.tmp-1')); // a crash's leftover
     expect(listCheckpoints(ck)).toEqual(['step-00000005', 'step-00000010', 'step-00000015']);
     expect(await resolveCheckpointDir(dir)).toBe(path.join(ck, 'step-00000015'));
-    writeLatest(ck, 'step-00000010');
+    writeLatest(ck, 'step-00000010', { step: 10, epoch: 1 });
+    expect(readLatest(ck)).toBe('step-00000010');
     expect(await resolveCheckpointDir(dir)).toBe(path.join(ck, 'step-00000010'));
     expect(await resolveCheckpointDir(ck)).toBe(path.join(ck, 'step-00000010'));
     expect(await resolveCheckpointDir(path.join(ck, 'step-00000005'))).toBe(
@@ -52,25 +49,24 @@ describe('checkpoints', () => {
     expect(listCheckpoints(ck)).toEqual(['step-00000010', 'step-00000015']);
   });
 
-  it('explains missing and corrupt checkpoints', async () => {
+  it('explains missing, foreign and 0.1 checkpoints', async () => {
     await expect(resolveCheckpointDir(path.join(dir, 'nope'))).rejects.toThrow(
       /no checkpoint at .*nope: it does not exist/,
     );
     await expect(resolveCheckpointDir(dir)).rejects.toThrow(/expected a checkpoint directory/);
     const d = path.join(dir, 'c');
-    writeCheckpoint(d, {}, { weights: entries() });
-    fs.writeFileSync(path.join(d, 'weights.bin'), Buffer.alloc(8));
-    expect(() => readCheckpoint(d)).toThrow(/weights.bin has 8 bytes, the manifest needs 28/);
-    fs.writeFileSync(path.join(d, 'checkpoint.json'), '{"format":"other","version":1}');
-    expect(() => readCheckpoint(d)).toThrow(/not a checkpoint of this trainer/);
-    fs.writeFileSync(path.join(d, 'checkpoint.json'), '{');
-    expect(() => readCheckpoint(d)).toThrow(/corrupt checkpoint/);
-    expect(() =>
-      writeCheckpoint(
-        path.join(dir, 'e'),
-        {},
-        { w: [{ name: 'x', shape: [2], data: new Float32Array(3) }] },
-      ),
-    ).toThrow("Error in writeCheckpoint: tensor 'x' has 3 values, shape [2] needs 2");
+    fakeCheckpoint(d, CHECKPOINT_FILE, '{"format":"pixelcnn-trainer-state"}');
+    expect(() => readCheckpointMeta(d)).toThrow(/trainer\.json holds no run \(no 'extra'/);
+    fs.writeFileSync(path.join(d, CHECKPOINT_FILE), '{');
+    expect(() => readCheckpointMeta(d)).toThrow(/trainer\.json is not valid JSON/);
+    const old = path.join(dir, 'old', 'checkpoints', checkpointName(4));
+    fakeCheckpoint(old, LEGACY_CHECKPOINT_FILE);
+    writeLatest(path.dirname(old), checkpointName(4));
+    for (const p of [path.join(dir, 'old'), old]) {
+      await expect(resolveCheckpointDir(p)).rejects.toThrow(
+        /is a checkpoint of pixelcnn 0\.1 .*Train the run again with this version/,
+      );
+    }
+    expect(() => readCheckpointMeta(old)).toThrow(/is a checkpoint of pixelcnn 0\.1/);
   });
 });

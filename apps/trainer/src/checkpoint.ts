@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   CHECKPOINT_FILE,
-  CHECKPOINT_FORMAT,
   isCheckpointName,
   LATEST_FILE,
   type LatestPointer,
@@ -12,99 +11,7 @@ import {
   RUN_LAYOUT,
   type RunReader,
 } from '@pixelcnn/pixelcnn-dist/run';
-import { writeDirAtomic, writeJsonAtomic } from './atomic';
-
-/** A named float32 array with its shape (one variable, one Adam moment, ...). */
-export interface TensorEntry {
-  name: string;
-  shape: number[];
-  data: Float32Array;
-}
-
-/** Written as `checkpoint.json`; `tensors` lists each group's entries in `<group>.bin` order. */
-export interface CheckpointFile<M> {
-  format: typeof CHECKPOINT_FORMAT;
-  version: 1;
-  meta: M;
-  tensors: Record<string, { name: string; shape: number[] }[]>;
-}
-
-const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
-
-/**
- * Write a checkpoint directory atomically (temp dir + rename): `checkpoint.json` (meta and the
- * tensor manifest) and one little-endian float32 `<group>.bin` per tensor group.
- */
-export function writeCheckpoint<M>(
-  dir: string,
-  meta: M,
-  groups: Record<string, readonly TensorEntry[]>,
-): void {
-  const file: CheckpointFile<M> = { format: CHECKPOINT_FORMAT, version: 1, meta, tensors: {} };
-  writeDirAtomic(dir, (tmp) => {
-    for (const [group, entries] of Object.entries(groups)) {
-      file.tensors[group] = entries.map((e) => ({ name: e.name, shape: [...e.shape] }));
-      const total = entries.reduce((a, e) => a + e.data.length, 0);
-      const buf = Buffer.alloc(total * 4);
-      let off = 0;
-      for (const e of entries) {
-        if (e.data.length !== size(e.shape)) {
-          throw new Error(
-            `Error in writeCheckpoint: tensor '${e.name}' has ${e.data.length} values, shape [${e.shape}] needs ${size(e.shape)}`,
-          );
-        }
-        for (let i = 0; i < e.data.length; i++) buf.writeFloatLE(e.data[i], (off + i) * 4);
-        off += e.data.length;
-      }
-      fs.writeFileSync(path.join(tmp, `${group}.bin`), buf);
-    }
-    fs.writeFileSync(path.join(tmp, CHECKPOINT_FILE), `${JSON.stringify(file, null, 2)}\n`);
-  });
-}
-
-/** Read a checkpoint directory written by `writeCheckpoint`, checking sizes. */
-export function readCheckpoint<M>(dir: string): {
-  meta: M;
-  groups: Record<string, TensorEntry[]>;
-} {
-  const jsonPath = path.join(dir, CHECKPOINT_FILE);
-  if (!fs.existsSync(jsonPath)) {
-    throw new Error(`not a checkpoint: ${dir} has no ${CHECKPOINT_FILE}`);
-  }
-  let file: CheckpointFile<M>;
-  try {
-    file = JSON.parse(fs.readFileSync(jsonPath, 'utf8'));
-  } catch (e) {
-    throw new Error(`corrupt checkpoint ${jsonPath}: ${(e as Error).message}`);
-  }
-  if (file.format !== CHECKPOINT_FORMAT || file.version !== 1) {
-    throw new Error(
-      `not a checkpoint of this trainer: ${jsonPath} has format '${file.format}' version ${file.version}`,
-    );
-  }
-  const groups: Record<string, TensorEntry[]> = {};
-  for (const [group, manifest] of Object.entries(file.tensors)) {
-    const binPath = path.join(dir, `${group}.bin`);
-    if (!fs.existsSync(binPath))
-      throw new Error(`corrupt checkpoint ${dir}: ${group}.bin is missing`);
-    const buf = fs.readFileSync(binPath);
-    const total = manifest.reduce((a, m) => a + size(m.shape), 0);
-    if (buf.length !== total * 4) {
-      throw new Error(
-        `corrupt checkpoint ${dir}: ${group}.bin has ${buf.length} bytes, the manifest needs ${total * 4}`,
-      );
-    }
-    let off = 0;
-    groups[group] = manifest.map((m) => {
-      const n = size(m.shape);
-      const data = new Float32Array(n);
-      for (let i = 0; i < n; i++) data[i] = buf.readFloatLE((off + i) * 4);
-      off += n;
-      return { name: m.name, shape: m.shape, data };
-    });
-  }
-  return { meta: file.meta, groups };
-}
+import { writeJsonAtomic } from './atomic';
 
 /** Record `name` as the newest checkpoint under `checkpointsDir` (atomic). */
 export function writeLatest(

@@ -262,7 +262,7 @@ export async function openRunData(data: DataSettings, o: DataAccess): Promise<Op
   const source = resolveDataSource(o.data, o.env, o.cwd);
   o.log(`data: ${source.location} (${source.reason})`);
   // quickdraw-data's rule: $QUICKDRAW_CACHE_DIR, else .quickdraw-cache in the working directory.
-  const cacheDir = path.resolve(o.cwd, o.cacheDir ?? defaultCacheDir());
+  const cacheDir = path.resolve(o.cwd, o.cacheDir ?? defaultCacheDir(o.cwd));
   return openQuickDraw(data, source, { cacheDir, log: o.log });
 }
 

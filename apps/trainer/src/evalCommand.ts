@@ -4,7 +4,12 @@ import { resolveCheckpointDir } from './checkpoint';
 import { openRunData } from './data';
 import { evaluateBitsPerDim } from './evaluation';
 import { CliError, type CliIo, EXIT } from './io';
-import { type CheckpointMeta, loadCheckpoint, readCheckpointMeta } from './modelState';
+import {
+  type CheckpointMeta,
+  disposeTrainer,
+  openCheckpoint,
+  readCheckpointMeta,
+} from './modelState';
 import { evalOptions } from './options';
 import { formatDuration } from './progress';
 import { meanCi95 } from './stats';
@@ -71,19 +76,19 @@ export async function evalCommand(argv: readonly string[], io: CliIo): Promise<n
   });
   try {
     await startBackend(v, log);
-    const { state } = loadCheckpoint(ckDir);
+    const { trainer } = await openCheckpoint(ckDir);
     try {
-      const useEma = (v.ema as boolean) && state.ema !== undefined;
+      const useEma = (v.ema as boolean) && trainer.ema !== undefined;
       const split = v.split as 'held-out' | 'train';
       const t0 = performance.now();
       const run = () =>
-        evaluateBitsPerDim(state.model, data.dataset, {
+        evaluateBitsPerDim(trainer.dist, data.dataset, {
           split: split === 'held-out' ? 'test' : 'train',
           maxImages: v.maxImages as number,
           batchSize: v.batchSize as number,
           signal: io.signal,
         });
-      const r = useEma ? await state.ema!.withAveraged(run) : await run();
+      const r = useEma ? await trainer.withEmaWeights(run) : await run();
       if (io.signal?.aborted) throw new CliError('evaluation interrupted', EXIT.interrupted);
       const classes = meta.settings.data.classes;
       const perClass = classes.map((name, c) => {
@@ -119,7 +124,7 @@ export async function evalCommand(argv: readonly string[], io: CliIo): Promise<n
       }
       return EXIT.ok;
     } finally {
-      state.dispose();
+      disposeTrainer(trainer);
     }
   } finally {
     await data.close();

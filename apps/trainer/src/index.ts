@@ -7,16 +7,16 @@ export {
   parseArgs,
   UsageError,
 } from './args';
-export { ensureWritableDir, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from './atomic';
+export { ArrayDataset, readNpyImages, readNpyLabels, type TrainingData } from './arrayData';
+export { ensureWritableDir, writeFileAtomic, writeJsonAtomic } from './atomic';
+export { fsRunReader, listCheckpoints, resolveCheckpointDir } from './checkpoint';
 export {
-  fsRunReader,
-  listCheckpoints,
-  readCheckpoint,
-  resolveCheckpointDir,
-  type TensorEntry,
-  writeCheckpoint,
-} from './checkpoint';
-export { QUICKDRAW_ENV, repoRoot, resolveClasses, resolveDataSource } from './data';
+  openRunData,
+  QUICKDRAW_ENV,
+  repoRoot,
+  resolveClasses,
+  resolveDataSource,
+} from './data';
 export { DEMO_STEPS } from './demoCommand';
 export { evaluateBitsPerDim } from './evaluation';
 export { drawText, textWidth } from './font';
@@ -27,11 +27,14 @@ export { main, processIo, USAGE } from './main';
 export { MetricsLog } from './metrics';
 export {
   type CheckpointMeta,
-  loadCheckpoint,
-  saveCheckpoint,
+  createTrainer,
+  openCheckpoint,
+  readCheckpointMeta,
+  saveRunCheckpoint,
+  scheduleOf,
   type TrainProgress,
+  trainerOptions,
 } from './modelState';
-export { Adam, type AdamSettings, learningRateAt, WeightAverage } from './optimizer';
 export { BLOG_LABELS, DEMO_CLASSES, PRESETS } from './options';
 export { crc32, createRaster, drawLine, encodePng, type Raster } from './png';
 export { formatDuration, formatProgress, ProgressReporter, type ProgressState } from './progress';

@@ -1,33 +1,30 @@
+import fs from 'node:fs';
 import path from 'node:path';
-import { PixelCNN } from '@pixelcnn/pixelcnn-dist';
-import { checkpointName, RUN_LAYOUT } from '@pixelcnn/pixelcnn-dist/run';
-import * as tf from '@tensorflow/tfjs-core';
 import {
-  pruneCheckpoints,
-  readCheckpoint,
-  type TensorEntry,
-  writeCheckpoint,
-  writeLatest,
-} from './checkpoint';
-import { Adam, WeightAverage } from './optimizer';
-import type { RunSettings } from './settings';
+  type LearningRateSchedule,
+  PixelCNN,
+  Trainer,
+  type TrainerOptions,
+} from '@pixelcnn/pixelcnn-dist';
+import { loadCheckpoint, saveCheckpoint } from '@pixelcnn/pixelcnn-dist/node';
+import {
+  CHECKPOINT_FILE,
+  checkpointName,
+  LEGACY_CHECKPOINT_FILE,
+  legacyCheckpointMessage,
+  parseCheckpointMeta,
+  RUN_LAYOUT,
+  type CheckpointMeta as RunCheckpointMeta,
+  type RunProgress,
+} from '@pixelcnn/pixelcnn-dist/run';
+import { pruneCheckpoints, writeLatest } from './checkpoint';
+import type { RunSettings, TrainSettings } from './settings';
 
-/** Where training stands: enough to continue exactly. */
-export interface TrainProgress {
-  /** Optimizer steps done. */
-  step: number;
-  /** 0-based epoch in progress (or about to start). */
-  epoch: number;
-  /** Batches of `epoch` already consumed (the data cursor; the order is a function of seed and epoch). */
-  batchInEpoch: number;
-  /** Training wall time so far, over all resumed runs. */
-  elapsedSeconds: number;
-  /** The last held-out evaluation. */
-  lastEval?: { step: number; epoch: number; bitsPerDim: number; ci95: number; images: number };
-}
+/** Where training stands: enough to continue exactly (the run-directory contract's). */
+export type TrainProgress = RunProgress;
 
-/** checkpoint.json's `meta`. */
-export interface CheckpointMeta {
+/** What the CLI keeps in a checkpoint beside the trainer's state (trainer.json's `extra`). */
+export interface CheckpointMeta extends RunCheckpointMeta {
   settings: RunSettings;
   progress: TrainProgress;
   /** The backend that wrote it (informational). */
@@ -35,122 +32,93 @@ export interface CheckpointMeta {
   createdAt: string;
 }
 
-/** A model with its optimizer and weight average. */
-export interface ModelState {
-  model: PixelCNN;
-  names: string[];
-  adam: Adam;
-  ema?: WeightAverage;
-  dispose(): void;
+/** The learning-rate schedule of --lr-decay and --warmup-steps, in pixelcnn-dist's terms. */
+export function scheduleOf(t: TrainSettings): LearningRateSchedule {
+  const decay: LearningRateSchedule =
+    t.lrDecay === 1 ? { kind: 'constant' } : { kind: 'exponential', decay: t.lrDecay };
+  if (t.warmupSteps === 0) return decay;
+  // biome-ignore lint/suspicious/noThenProperty: pixelcnn-dist's warm-up names its follow-up schedule `then`
+  return { kind: 'warmup', steps: t.warmupSteps, then: decay };
 }
 
-/** Build the model, Adam and (if enabled) the weight average for `settings`. */
-export function createModelState(settings: RunSettings): ModelState {
-  const model = new PixelCNN(settings.model);
-  const named = model.namedVariables();
-  const vars = named.map((n) => n.variable);
-  const adam = new Adam(vars, settings.train);
-  const ema = settings.train.ema > 0 ? new WeightAverage(vars, settings.train.ema) : undefined;
+/** pixelcnn-dist's Trainer options for a run's training settings and micro-batch size. */
+export function trainerOptions(t: TrainSettings, microBatch: number): TrainerOptions {
   return {
-    model,
-    names: named.map((n) => n.name),
-    adam,
-    ema,
-    dispose() {
-      ema?.dispose();
-      adam.dispose();
-      model.dispose();
-    },
+    learningRate: t.learningRate,
+    beta1: t.beta1,
+    beta2: t.beta2,
+    epsilon: t.epsilon,
+    schedule: scheduleOf(t),
+    microBatchSize: microBatch,
+    emaDecay: t.ema,
+    clipGradNorm: t.gradClipNorm > 0 ? t.gradClipNorm : undefined,
+    seed: t.seed,
+    // the CLI feeds requantised bytes and its own labels: nothing to check each step
+    validate: false,
   };
 }
 
-function weightEntries(state: ModelState): TensorEntry[] {
-  return state.model.namedVariables().map((n) => ({
-    name: n.name,
-    shape: [...n.variable.shape],
-    data: n.variable.dataSync() as Float32Array,
-  }));
+/** A fresh model for `settings` and the Trainer that trains it. */
+export function createTrainer(settings: RunSettings, microBatch: number): Trainer {
+  const model = new PixelCNN(settings.model);
+  try {
+    return new Trainer(model, trainerOptions(settings.train, microBatch));
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+}
+
+/** Dispose a trainer and its model. */
+export function disposeTrainer(trainer: Trainer): void {
+  trainer.dispose();
+  trainer.dist.dispose();
 }
 
 /**
- * Write `<runDir>/checkpoints/step-N/` atomically (weights, Adam moments, weight average,
- * settings and progress), point `latest.json` at it and prune old ones. Returns its path.
+ * Write `<runDir>/checkpoints/step-N/` with pixelcnn-dist's saveCheckpoint (a PixelCNN.save of
+ * the model plus the trainer's whole state, atomically; the run's settings and progress in
+ * trainer.json's `extra`), point latest.json at it and prune old ones. Returns its path.
  */
-export function saveCheckpoint(
+export async function saveRunCheckpoint(
   runDir: string,
-  state: ModelState,
+  trainer: Trainer,
   meta: Omit<CheckpointMeta, 'createdAt'>,
   keep: number,
-): string {
+): Promise<string> {
   const dir = path.join(runDir, RUN_LAYOUT.checkpoints);
   const name = checkpointName(meta.progress.step);
-  const groups: Record<string, TensorEntry[]> = {
-    weights: weightEntries(state),
-    optimizer: state.adam.exportState(state.names),
-  };
-  if (state.ema) groups.ema = state.ema.exportState(state.names);
   const full: CheckpointMeta = { ...meta, createdAt: new Date().toISOString() };
-  writeCheckpoint(path.join(dir, name), full, groups);
+  await saveCheckpoint(path.join(dir, name), trainer, {
+    extra: full as unknown as Record<string, unknown>,
+  });
   writeLatest(dir, name, { step: meta.progress.step, epoch: meta.progress.epoch });
   pruneCheckpoints(dir, keep);
   return path.join(dir, name);
 }
 
-/** Read a checkpoint's meta (cheap: no tensors). */
+/** Read a checkpoint's meta (cheap: trainer.json only), with a clear error for 0.1 checkpoints. */
 export function readCheckpointMeta(dir: string): CheckpointMeta {
-  const { meta } = readCheckpoint<CheckpointMeta>(dir);
-  if (!meta?.settings?.model || !meta.progress) {
-    throw new Error(`not a training checkpoint: ${dir} has no settings/progress`);
+  const file = path.join(dir, CHECKPOINT_FILE);
+  if (!fs.existsSync(file)) {
+    if (fs.existsSync(path.join(dir, LEGACY_CHECKPOINT_FILE)))
+      throw new Error(legacyCheckpointMessage(dir));
+    throw new Error(`not a checkpoint: ${dir} has no ${CHECKPOINT_FILE}`);
   }
-  return meta;
-}
-
-function assignEntries(
-  fn: string,
-  entries: readonly TensorEntry[],
-  names: string[],
-  vars: tf.Variable[],
-): void {
-  if (entries.length !== vars.length) {
-    throw new Error(
-      `${fn}: the checkpoint has ${entries.length} weights, the model ${vars.length} (a checkpoint from another configuration?)`,
-    );
-  }
-  entries.forEach((e, i) => {
-    if (e.name !== names[i] || e.shape.join(',') !== vars[i].shape.join(',')) {
-      throw new Error(
-        `${fn}: checkpoint weight ${i} is '${e.name}' [${e.shape}], the model's is '${names[i]}' [${vars[i].shape}] (a checkpoint from another configuration?)`,
-      );
-    }
-  });
-  entries.forEach((e, i) => {
-    tf.tidy(() => vars[i].assign(tf.tensor(e.data, e.shape, 'float32')));
-  });
+  return parseCheckpointMeta(fs.readFileSync(file, 'utf8'), file) as CheckpointMeta;
 }
 
 /**
- * Load a checkpoint into a fresh model state built from its own settings, checking that every
- * tensor matches the network those settings make.
+ * Open a checkpoint with pixelcnn-dist's loadCheckpoint: the model and its Trainer with the whole
+ * state restored (training continues bit-exactly), `microBatch` (a resume may change it) applied.
  */
-export function loadCheckpoint(dir: string): { meta: CheckpointMeta; state: ModelState } {
-  const { meta, groups } = readCheckpoint<CheckpointMeta>(dir);
-  if (!meta?.settings?.model || !meta.progress) {
-    throw new Error(`not a training checkpoint: ${dir} has no settings/progress`);
-  }
-  const state = createModelState(meta.settings);
-  try {
-    const vars = state.model.trainableVariables;
-    assignEntries(`checkpoint ${dir}`, groups.weights ?? [], state.names, vars);
-    state.model.markInitialized();
-    state.adam.importState(groups.optimizer ?? [], meta.progress.step);
-    if (state.ema) {
-      if (!groups.ema)
-        throw new Error(`checkpoint ${dir}: settings ask for an EMA but ema.bin is missing`);
-      state.ema.importState(groups.ema);
-    }
-    return { meta, state };
-  } catch (e) {
-    state.dispose();
-    throw e;
-  }
+export async function openCheckpoint(
+  dir: string,
+  microBatch?: number,
+): Promise<{ meta: CheckpointMeta; trainer: Trainer }> {
+  const meta = readCheckpointMeta(dir);
+  const { trainer } = await loadCheckpoint(dir, {
+    trainer: microBatch === undefined ? {} : { microBatchSize: microBatch },
+  });
+  return { meta, trainer };
 }

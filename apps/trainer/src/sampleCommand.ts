@@ -11,7 +11,12 @@ import { type OpenedData, openRunData } from './data';
 import { EVAL_SEED } from './evaluation';
 import { imageGrid } from './imageGrid';
 import { CliError, type CliIo, EXIT } from './io';
-import { type CheckpointMeta, loadCheckpoint, readCheckpointMeta } from './modelState';
+import {
+  type CheckpointMeta,
+  disposeTrainer,
+  openCheckpoint,
+  readCheckpointMeta,
+} from './modelState';
 import { sampleOptions } from './options';
 import { encodePng } from './png';
 import { formatDuration } from './progress';
@@ -154,11 +159,11 @@ export async function runSampling(req: SampleRequest, io: CliIo): Promise<Sample
   }
 
   if (!req.backendReady) await startBackend(v, log);
-  const { state } = loadCheckpoint(ckDir);
+  const { trainer } = await openCheckpoint(ckDir);
   const t0 = performance.now();
   let images: Float32Array;
   try {
-    const useEma = (v.ema as boolean) && state.ema !== undefined;
+    const useEma = (v.ema as boolean) && trainer.ema !== undefined;
     const total = n * picked.length;
     log(
       `sampling ${n} per class x ${picked.length} classes with the '${sampler}' sampler ` +
@@ -173,7 +178,7 @@ export async function runSampling(req: SampleRequest, io: CliIo): Promise<Sample
     const run = async () => {
       const cond = conditional ? tf.tensor1d(labels, 'int32') : undefined;
       try {
-        const out = await state.model.sample(total, {
+        const out = await trainer.dist.sample(total, {
           conditionalInput: cond,
           seed: v.seed as number,
           temperature: v.temperature as number,
@@ -195,12 +200,12 @@ export async function runSampling(req: SampleRequest, io: CliIo): Promise<Sample
         cond?.dispose();
       }
     };
-    images = useEma ? await state.ema!.withAveraged(run) : await run();
+    images = useEma ? await trainer.withEmaWeights(run) : await run();
   } catch (e) {
     if (io.signal?.aborted) throw new CliError('sampling interrupted', EXIT.interrupted);
     throw e;
   } finally {
-    state.dispose();
+    disposeTrainer(trainer);
   }
   const seconds = (performance.now() - t0) / 1000;
   const px = H * W * C;

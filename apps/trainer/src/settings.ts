@@ -1,7 +1,6 @@
 import type { PixelCNNConfig } from '@pixelcnn/pixelcnn-dist';
 import type { OptionValue } from './args';
 import { UsageError } from './args';
-import type { AdamSettings } from './optimizer';
 import { PRESETS } from './options';
 
 /** Which images a run uses: QuickDraw classes, or an `--images` array. */
@@ -23,8 +22,19 @@ export interface DataSettings {
   labels?: string;
 }
 
-/** How a run trains. */
-export interface TrainSettings extends AdamSettings {
+/** How a run trains (the options pixelcnn-dist's Trainer gets: see modelState.trainerOptions). */
+export interface TrainSettings {
+  learningRate: number;
+  /** Adam's. */
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** Multiply the learning rate by this every step (PixelCNN++: 0.999995; 1 = constant). */
+  lrDecay: number;
+  /** Linear warm-up of the learning rate over this many steps (0 = none). */
+  warmupSteps: number;
+  /** Clip gradients to this global L2 norm (0 = no clipping). */
+  gradClipNorm: number;
   batchSize: number;
   /** 0 = whole batch. */
   microBatch: number;

@@ -6,6 +6,7 @@ import {
   initBackend,
   WASM_THREADS_ENV,
 } from '@pixelcnn/backend';
+import type { Trainer } from '@pixelcnn/pixelcnn-dist';
 import { RUN_LAYOUT } from '@pixelcnn/pixelcnn-dist/run';
 import { formatHelp, type OptionValue, parseArgs, UsageError } from './args';
 import { ensureWritableDir, writeJsonAtomic } from './atomic';
@@ -14,9 +15,9 @@ import { dataSettingsFrom, type OpenedData, openRunData, QUICKDRAW_SHAPE } from 
 import { CliError, type CliIo, EXIT } from './io';
 import {
   type CheckpointMeta,
-  createModelState,
-  loadCheckpoint,
-  type ModelState,
+  createTrainer,
+  disposeTrainer,
+  openCheckpoint,
   readCheckpointMeta,
   type TrainProgress,
 } from './modelState';
@@ -118,7 +119,7 @@ export async function runTraining(req: TrainRequest, io: CliIo): Promise<TrainRe
   // from its files (read now: local and quick), a checkpoint's from its settings.
   let data: OpenedData | undefined =
     requestedData.images && !savedMeta ? await openRunData(requestedData, access) : undefined;
-  let state: ModelState | undefined;
+  let trainer: Trainer | undefined;
   try {
     if (data && !data.classes.length && explicit.has('conditional') && values.conditional) {
       throw new UsageError(
@@ -167,23 +168,25 @@ export async function runTraining(req: TrainRequest, io: CliIo): Promise<TrainRe
     log(data.summary);
     const backend = await startBackend(values, log);
     let progress: TrainProgress = { step: 0, epoch: 0, batchInEpoch: 0, elapsedSeconds: 0 };
+    const micro = Math.min(
+      settings.train.microBatch ||
+        autoMicroBatch(settings.model, settings.train.batchSize, backend.chosen),
+      settings.train.batchSize,
+    );
     if (resumeDir && savedMeta) {
-      const loaded = loadCheckpoint(resumeDir);
-      state = loaded.state;
+      const loaded = await openCheckpoint(resumeDir, micro);
+      trainer = loaded.trainer;
       progress = loaded.meta.progress;
       log(`resuming from ${resumeDir} (step ${progress.step}, epoch ${progress.epoch + 1})`);
     } else {
-      state = createModelState(settings);
+      trainer = createTrainer(settings, micro);
     }
-    const micro =
-      settings.train.microBatch ||
-      autoMicroBatch(settings.model, settings.train.batchSize, backend.chosen);
     writeJsonAtomic(path.join(runDir, RUN_LAYOUT.settings), settings);
     const reporter = new ProgressReporter(io.stdout, { ci: Boolean(io.env.CI) });
     const outcome = await train({
       settings,
       runDir,
-      state,
+      trainer,
       dataset,
       progress,
       microBatch: micro,
@@ -234,7 +237,7 @@ export async function runTraining(req: TrainRequest, io: CliIo): Promise<TrainRe
       }
     }
   } finally {
-    state?.dispose();
+    if (trainer) disposeTrainer(trainer);
     await data?.close();
   }
 }

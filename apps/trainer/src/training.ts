@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Trainer } from '@pixelcnn/pixelcnn-dist';
 import {
   CHECKPOINT_FILE,
   quantizePixels,
@@ -13,17 +14,15 @@ import { readLatest } from './checkpoint';
 import { evaluateBitsPerDim } from './evaluation';
 import { linePlot } from './lossPlot';
 import { MetricsLog } from './metrics';
-import { type ModelState, saveCheckpoint, type TrainProgress } from './modelState';
-import { globalNorm } from './optimizer';
+import { saveRunCheckpoint, type TrainProgress } from './modelState';
 import { encodePng } from './png';
 import { formatDuration, type ProgressReporter } from './progress';
-import { hashSeed } from './rng';
 import type { RunSettings } from './settings';
 
 /** Hooks for tests (fault injection, observation). */
 export interface TrainHooks {
-  /** Replace the loss of a step (e.g. with NaN) before the finiteness check. */
-  lossOverride?: (step: number, loss: number) => number;
+  /** Return true to put a NaN pixel into the batch of step `step` (0-based): a non-finite loss. */
+  poisonBatch?: (step: number) => boolean;
   /** Called after every applied step. */
   afterStep?: (info: { step: number; loss: number }) => void;
 }
@@ -31,10 +30,11 @@ export interface TrainHooks {
 export interface TrainContext {
   settings: RunSettings;
   runDir: string;
-  state: ModelState;
+  /** pixelcnn-dist's Trainer (of the run's model), fresh or restored from a checkpoint. */
+  trainer: Trainer;
   dataset: TrainingData;
   progress: TrainProgress;
-  /** Micro-batch size actually used. */
+  /** Micro-batch size the trainer uses (for the log). */
   microBatch: number;
   backend: string;
   reporter: ProgressReporter;
@@ -57,11 +57,6 @@ export function stepsPerEpoch(trainSize: number, batchSize: number): number {
 /** Total steps of a run: --steps, else epochs x steps per epoch. */
 export function totalSteps(settings: RunSettings, perEpoch: number): number {
   return settings.train.steps ?? settings.train.epochs * perEpoch;
-}
-
-/** Dropout seed of micro-batch `micro` of step `step` (a pure function, so resuming is exact). */
-export function dropoutSeed(seed: number, step: number, micro: number): number {
-  return hashSeed(seed, step, micro, 0xd809) % 2_147_483_647;
 }
 
 /** Loss-curve PNG from the metrics rows: per-step train bits/dim (raw and smoothed), held-out per epoch. */
@@ -91,16 +86,16 @@ export function writeLossPlot(file: string, metrics: MetricsLog, title: string):
 }
 
 /**
- * The training loop: data-dependent init on the first batch of a fresh run, then Adam steps on
- * -mean log p(x | class) with micro-batch gradient accumulation; held-out bits/dim, a checkpoint,
- * metrics and the loss curve at the end of every epoch; Ctrl-C (signal) and --max-minutes
- * checkpoint and stop; a NaN/Inf loss or gradient stops without touching the last checkpoint.
+ * What the CLI owns of training (the steps are pixelcnn-dist's Trainer: data-dependent init,
+ * micro-batch accumulation, Adam, the schedule, clipping, EMA, NaN/Inf skip): epochs and the data
+ * order, held-out bits/dim, a checkpoint, metrics and the loss curve at the end of every epoch;
+ * checkpoints every N steps, on Ctrl-C (signal) and --max-minutes; a NaN/Inf loss or gradient
+ * (the Trainer skips that update) stops without touching the last checkpoint.
  */
 export async function train(ctx: TrainContext): Promise<TrainOutcome> {
-  const { settings, state, dataset, reporter, runDir } = ctx;
+  const { settings, trainer, dataset, reporter, runDir } = ctx;
   const t = settings.train;
-  const { model, adam, ema } = state;
-  const vars = model.trainableVariables;
+  const model = trainer.dist;
   const B = t.batchSize;
   const micro = Math.min(ctx.microBatch || B, B);
   const trainSize = dataset.size('train');
@@ -114,7 +109,6 @@ export async function train(ctx: TrainContext): Promise<TrainOutcome> {
   const totalEpochs = Math.ceil(total / perEpoch);
   const conditional = settings.model.conditionalShape != null;
   const [H, W, C] = settings.model.imageShape;
-  const dims = H * W * C;
   const metrics = new MetricsLog(
     path.join(runDir, RUN_LAYOUT.metricsJsonl),
     path.join(runDir, RUN_LAYOUT.metricsCsv),
@@ -125,8 +119,8 @@ export async function train(ctx: TrainContext): Promise<TrainOutcome> {
   const plotTitle = `PixelCNN++ on ${settings.data.images ? path.basename(settings.data.images) : 'QuickDraw'}`;
   let lastCheckpoint: string | undefined;
   const meta = () => ({ settings, progress: { ...progress }, backend: ctx.backend });
-  const checkpoint = () => {
-    lastCheckpoint = saveCheckpoint(runDir, state, meta(), t.keepCheckpoints);
+  const checkpoint = async () => {
+    lastCheckpoint = await saveRunCheckpoint(runDir, trainer, meta(), t.keepCheckpoints);
     return lastCheckpoint;
   };
   const checkpointsDir = path.join(runDir, RUN_LAYOUT.checkpoints);
@@ -140,7 +134,7 @@ export async function train(ctx: TrainContext): Promise<TrainOutcome> {
         maxImages: t.evalImages,
         batchSize: t.evalBatch,
       });
-    const r = ema ? await ema.withAveraged(run) : await run();
+    const r = await trainer.withEmaWeights(run);
     progress.lastEval = {
       step: progress.step,
       epoch: progress.epoch + 1,
@@ -158,7 +152,7 @@ export async function train(ctx: TrainContext): Promise<TrainOutcome> {
       elapsedSeconds: progress.elapsedSeconds,
     });
     reporter.log(
-      `epoch ${progress.epoch + 1}: held-out ${r.mean.toFixed(4)} ± ${r.ci95.toFixed(4)} bits/dim (95% CI, ${r.n} images${ema ? ', EMA weights' : ''})`,
+      `epoch ${progress.epoch + 1}: held-out ${r.mean.toFixed(4)} ± ${r.ci95.toFixed(4)} bits/dim (95% CI, ${r.n} images${trainer.ema ? ', EMA weights' : ''})`,
     );
   };
 
@@ -185,103 +179,56 @@ export async function train(ctx: TrainContext): Promise<TrainOutcome> {
     const t0 = performance.now();
     const start = progress.batchInEpoch * B;
     const raw = await dataset.read(order, start, start + B);
-    const pixels = quantizePixels(raw.images, settings.model.high ?? 255);
-    const x = tf.tensor4d(Float32Array.from(pixels), [B, H, W, C]);
+    const pixels = Float32Array.from(quantizePixels(raw.images, settings.model.high ?? 255));
+    if (ctx.hooks?.poisonBatch?.(progress.step)) pixels[0] = Number.NaN;
+    const x = tf.tensor4d(pixels, [B, H, W, C]);
     const labels = conditional ? tf.tensor1d(raw.labels, 'int32') : undefined;
-    let lossSum = 0;
-    let norm = 0;
-    const grads: tf.Tensor[] = [];
+    let r: Awaited<ReturnType<Trainer['trainStep']>>;
     try {
-      if (!model.initialized) {
-        model.initialize(x, { conditionalInput: labels });
-        ema?.reset();
-      }
-      for (let m = 0, i = 0; m < B; m += micro, i++) {
-        const size = Math.min(micro, B - m);
-        const xs = size === B ? x : tf.slice(x, m, size);
-        const ls = labels && size !== B ? tf.slice(labels, m, size) : labels;
-        const seed = dropoutSeed(t.seed, progress.step, i);
-        const { value, grads: g } = tf.variableGrads(
-          () =>
-            tf.div(
-              tf.neg(
-                tf.sum(
-                  model.logProb(xs, {
-                    conditionalInput: ls,
-                    training: true,
-                    seed,
-                    validate: false,
-                  }),
-                ),
-              ),
-              B,
-            ) as tf.Scalar,
-          vars,
-        );
-        if (xs !== x) xs.dispose();
-        if (ls && ls !== labels) ls.dispose();
-        lossSum += (await value.data())[0];
-        value.dispose();
-        vars.forEach((v, k) => {
-          const gk = g[v.name];
-          if (grads[k]) {
-            const sum = tf.add(grads[k], gk);
-            grads[k].dispose();
-            gk.dispose();
-            grads[k] = sum;
-          } else grads[k] = gk;
-        });
-      }
-      const n = globalNorm(grads);
-      norm = (await n.data())[0];
-      n.dispose();
-      if (ctx.hooks?.lossOverride) lossSum = ctx.hooks.lossOverride(progress.step, lossSum);
-      if (!Number.isFinite(lossSum) || !Number.isFinite(norm)) {
-        const what = Number.isFinite(lossSum) ? `gradient norm (${norm})` : `loss (${lossSum})`;
-        reporter.finishLine();
-        return {
-          kind: 'non-finite',
-          progress,
-          lastCheckpoint,
-          message:
-            `non-finite ${what} at step ${progress.step + 1} (epoch ${progress.epoch + 1}); the update was not applied and training stopped.\n` +
-            (lastCheckpoint
-              ? `The last good checkpoint is ${lastCheckpoint} (untouched); continue from it with a lower --lr or with --grad-clip, e.g.\n  pixelcnn train --resume ${runDir} ...`
-              : 'No checkpoint was written yet; start again with a lower --lr or with --grad-clip.'),
-        };
-      }
-      const lr = adam.apply(grads, norm);
-      ema?.update(adam.step);
-      progress.step++;
-      progress.batchInEpoch++;
-      const dt = (performance.now() - t0) / 1000;
-      secPerStep = Number.isNaN(secPerStep) ? dt : 0.8 * secPerStep + 0.2 * dt;
-      progress.elapsedSeconds = baseElapsed + (performance.now() - runStart) / 1000;
-      const bpd = lossSum / (dims * Math.LN2);
-      metrics.append({
-        kind: 'train',
-        step: progress.step,
-        epoch: progress.epoch + 1,
-        lossNats: lossSum,
-        bitsPerDim: bpd,
-        learningRate: lr,
-        imagesPerSec: B / dt,
-        elapsedSeconds: progress.elapsedSeconds,
-      });
-      ctx.hooks?.afterStep?.({ step: progress.step, loss: lossSum });
-      reporter.update({
-        step: progress.step,
-        totalSteps: total,
-        epoch: progress.epoch + 1,
-        totalEpochs,
-        loss: lossSum,
-        bitsPerDim: bpd,
-        imagesPerSec: B / secPerStep,
-        etaSeconds: (total - progress.step) * secPerStep,
-      });
+      r = await trainer.trainStep(x, { conditionalInput: labels });
     } finally {
-      tf.dispose([x, ...(labels ? [labels] : []), ...grads]);
+      tf.dispose([x, ...(labels ? [labels] : [])]);
     }
+    if (r.skipped) {
+      const what = Number.isFinite(r.loss) ? `gradient norm (${r.gradNorm})` : `loss (${r.loss})`;
+      reporter.finishLine();
+      return {
+        kind: 'non-finite',
+        progress,
+        lastCheckpoint,
+        message:
+          `non-finite ${what} at step ${progress.step + 1} (epoch ${progress.epoch + 1}); the update was not applied and training stopped.\n` +
+          (lastCheckpoint
+            ? `The last good checkpoint is ${lastCheckpoint} (untouched); continue from it with a lower --lr or with --grad-clip, e.g.\n  pixelcnn train --resume ${runDir} ...`
+            : 'No checkpoint was written yet; start again with a lower --lr or with --grad-clip.'),
+      };
+    }
+    progress.step++;
+    progress.batchInEpoch++;
+    const dt = (performance.now() - t0) / 1000;
+    secPerStep = Number.isNaN(secPerStep) ? dt : 0.8 * secPerStep + 0.2 * dt;
+    progress.elapsedSeconds = baseElapsed + (performance.now() - runStart) / 1000;
+    metrics.append({
+      kind: 'train',
+      step: progress.step,
+      epoch: progress.epoch + 1,
+      lossNats: r.loss,
+      bitsPerDim: r.bitsPerDim,
+      learningRate: r.learningRate,
+      imagesPerSec: B / dt,
+      elapsedSeconds: progress.elapsedSeconds,
+    });
+    ctx.hooks?.afterStep?.({ step: progress.step, loss: r.loss });
+    reporter.update({
+      step: progress.step,
+      totalSteps: total,
+      epoch: progress.epoch + 1,
+      totalEpochs,
+      loss: r.loss,
+      bitsPerDim: r.bitsPerDim,
+      imagesPerSec: B / secPerStep,
+      etaSeconds: (total - progress.step) * secPerStep,
+    });
 
     const epochDone = progress.batchInEpoch >= perEpoch;
     const finished = progress.step >= total;
@@ -303,7 +250,7 @@ export async function train(ctx: TrainContext): Promise<TrainOutcome> {
       interrupted ||
       (t.checkpointEvery > 0 && progress.step % t.checkpointEvery === 0)
     ) {
-      checkpoint();
+      await checkpoint();
       writeLossPlot(plotFile, metrics, plotTitle);
     }
     if (interrupted) {
@@ -318,7 +265,8 @@ export async function train(ctx: TrainContext): Promise<TrainOutcome> {
   }
   if (progress.step === ctx.progress.step) {
     // No step was left to do (e.g. resuming a finished run): make sure the state is on disk.
-    if (!lastCheckpoint || !fs.existsSync(path.join(lastCheckpoint, CHECKPOINT_FILE))) checkpoint();
+    if (!lastCheckpoint || !fs.existsSync(path.join(lastCheckpoint, CHECKPOINT_FILE)))
+      await checkpoint();
     writeLossPlot(plotFile, metrics, plotTitle);
   }
   return { kind: 'done', checkpoint: lastCheckpoint!, progress };

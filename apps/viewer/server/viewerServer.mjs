@@ -84,7 +84,7 @@ export function parseRange(header, size) {
  */
 export function resolveRunDir(dir) {
   const has = (/** @type {string} */ p) => fs.existsSync(path.join(dir, p));
-  if (has('checkpoint.json')) {
+  if (has('trainer.json')) {
     const parent = path.dirname(dir);
     if (path.basename(parent) === 'checkpoints') {
       return {

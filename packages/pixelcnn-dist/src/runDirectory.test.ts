@@ -6,12 +6,14 @@ import {
   checkpointName,
   displayPixels,
   isCheckpointName,
+  LEGACY_CHECKPOINT_FILE,
   locateCheckpoint,
   METRICS_COLUMNS,
   type MetricsRow,
   metricsCsvLine,
   metricsJsonLine,
   NoCheckpointError,
+  parseCheckpointMeta,
   parseLatest,
   parseMetricsCsv,
   parseMetricsJsonl,
@@ -114,7 +116,35 @@ describe('locateCheckpoint', () => {
   });
 });
 
+describe('legacy checkpoints', () => {
+  it('a 0.1 checkpoint (checkpoint.json) gets an error saying what to do', async () => {
+    const r = memoryReader({
+      'checkpoints/latest.json': '{"checkpoint":"step-00000004"}',
+      [`checkpoints/step-00000004/${LEGACY_CHECKPOINT_FILE}`]: '{}',
+    });
+    for (const at of ['', 'checkpoints', 'checkpoints/step-00000004']) {
+      await expect(locateCheckpoint(r, at)).rejects.toThrow(
+        /checkpoints\/step-00000004 is a checkpoint of pixelcnn 0\.1 .* cannot read: .*Train the run again with this version, or continue it with the 0\.1 release/,
+      );
+    }
+  });
+});
+
 describe('checkpoint meta', () => {
+  it("parseCheckpointMeta reads trainer.json's extra", () => {
+    const extra = {
+      settings: { data: { classes: ['a'] }, model: { imageShape: [4, 4, 1] } },
+      progress: { step: 2, epoch: 0, batchInEpoch: 2, elapsedSeconds: 1 },
+    };
+    expect(parseCheckpointMeta(JSON.stringify({ format: 'x', extra }))).toEqual(extra);
+    expect(() => parseCheckpointMeta('{', 'ck/trainer.json')).toThrow(
+      'ck/trainer.json is not valid JSON',
+    );
+    expect(() => parseCheckpointMeta('{"format":"x"}', 'ck/trainer.json')).toThrow(
+      "ck/trainer.json holds no run (no 'extra'",
+    );
+  });
+
   it('accepts what readers need and names what is missing', () => {
     const meta = {
       settings: { data: { classes: ['a'] }, model: { imageShape: [4, 4, 1] } },

@@ -12,11 +12,14 @@
  *   loss.png                 the loss curve
  *   checkpoints/
  *     latest.json            {"checkpoint": "step-00000120", "step": 120, "epoch": 3}
- *     step-00000120/         one checkpoint (CHECKPOINT_FILE marks it)
+ *     step-00000120/         one checkpoint: a PixelCNN.save (model.json, weights.bin) and the
+ *                            trainer's state (trainer.json = CHECKPOINT_FILE, trainer.bin), as
+ *                            `saveCheckpoint` from '@pixelcnn/pixelcnn-dist/node' writes it
  *   samples/                 PNGs of `pixelcnn sample`
  * ```
  */
 import type { PixelCNNConfig } from './config';
+import { TRAINER_JSON_FILE } from './trainerState';
 
 /** Files and folders of a run directory, relative to it. */
 export const RUN_LAYOUT = {
@@ -31,11 +34,24 @@ export const RUN_LAYOUT = {
 /** In `checkpoints/`: names the newest checkpoint. */
 export const LATEST_FILE = 'latest.json';
 
-/** The file that makes a directory a checkpoint (its meta and tensor manifest). */
-export const CHECKPOINT_FILE = 'checkpoint.json';
+/**
+ * The file that makes a directory a checkpoint: the trainer state's JSON, whose `extra` holds the
+ * run's {@link CheckpointMeta}. Beside it: trainer.bin, and the model's model.json + weights.bin.
+ */
+export const CHECKPOINT_FILE = TRAINER_JSON_FILE;
 
-/** `format` of {@link CHECKPOINT_FILE}. */
-export const CHECKPOINT_FORMAT = 'pixelcnn-trainer-checkpoint';
+/** The file of the checkpoints of pixelcnn 0.1 (its own tensor format), which this one cannot read. */
+export const LEGACY_CHECKPOINT_FILE = 'checkpoint.json';
+
+/** What to do with a checkpoint of pixelcnn 0.1 (`dir` has a {@link LEGACY_CHECKPOINT_FILE}). */
+export function legacyCheckpointMessage(dir: string): string {
+  return (
+    `${dir || '.'} is a checkpoint of pixelcnn 0.1 (${LEGACY_CHECKPOINT_FILE} with weights.bin, optimizer.bin, ema.bin), ` +
+    `which this version cannot read: checkpoints are now PixelCNN.save directories (model.json + weights.bin) ` +
+    `with the trainer's state (${CHECKPOINT_FILE} + trainer.bin). Train the run again with this version, ` +
+    'or continue it with the 0.1 release that wrote it'
+  );
+}
 
 /** `step-00000120`: checkpoint directory names sort by step. */
 export function checkpointName(step: number): string {
@@ -119,7 +135,7 @@ export interface CheckpointMeta {
   settings: {
     data: RunDataInfo;
     model: PixelCNNConfig;
-    train?: Record<string, unknown>;
+    train?: object;
   };
   progress: RunProgress;
   /** The backend that wrote it (informational). */
@@ -145,6 +161,26 @@ export function checkCheckpointMeta(meta: unknown, source: string): CheckpointMe
   return m as CheckpointMeta;
 }
 
+/**
+ * The {@link CheckpointMeta} of a checkpoint from the text of its {@link CHECKPOINT_FILE} (where
+ * `saveCheckpoint`'s `extra` keeps it), checked; errors name `source`.
+ */
+export function parseCheckpointMeta(
+  text: string,
+  source: string = CHECKPOINT_FILE,
+): CheckpointMeta {
+  let json: { extra?: unknown } | null;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${source} is not valid JSON (${(e as Error).message})`);
+  }
+  if (json == null || typeof json !== 'object' || json.extra == null) {
+    throw new Error(`${source} holds no run (no 'extra' with the run's settings and progress)`);
+  }
+  return checkCheckpointMeta(json.extra, source);
+}
+
 // ------------------------------------------------------------------ finding a checkpoint
 
 /** Reads a run directory for {@link locateCheckpoint}; paths are relative and '/'-separated. */
@@ -159,7 +195,7 @@ export interface RunReader {
 export interface CheckpointLocation {
   /** Its directory relative to where the search started ('' = that directory itself). */
   dir: string;
-  /** The text of its {@link CHECKPOINT_FILE} (read while looking). */
+  /** The text of its {@link CHECKPOINT_FILE} (trainer.json; read while looking). */
   text: string;
 }
 
@@ -191,7 +227,10 @@ export async function locateCheckpoint(reader: RunReader, at = ''): Promise<Chec
     const file = joinRel(dir, CHECKPOINT_FILE);
     tried.push(file);
     const text = await reader.readText(file);
-    return text === null ? null : { dir, text };
+    if (text !== null) return { dir, text };
+    if ((await reader.readText(joinRel(dir, LEGACY_CHECKPOINT_FILE))) !== null)
+      throw new Error(legacyCheckpointMessage(dir));
+    return null;
   };
   const direct = await marker(at);
   if (direct) return direct;

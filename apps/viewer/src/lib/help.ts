@@ -14,6 +14,6 @@ export function noModelMessage(runDir: string | null, tried: readonly string[]):
   const where = runDir ? `in ${runDir}` : 'here (the viewer was started without --run)';
   return (
     `No model ${where}. The viewer looks for a trainer checkpoint (checkpoints/latest.json, ` +
-    `checkpoint.json) or a PixelCNN.save (model.json)${tried.length ? `; tried ${tried.join(', ')}` : ''}.`
+    `trainer.json) or a PixelCNN.save (model.json)${tried.length ? `; tried ${tried.join(', ')}` : ''}.`
   );
 }

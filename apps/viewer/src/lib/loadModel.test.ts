@@ -4,12 +4,11 @@ import path from 'node:path';
 import { describeBackends } from '@pixelcnn/backend/testing';
 import { PixelCNN, type PixelCNNConfig } from '@pixelcnn/pixelcnn-dist';
 import { nodeFileIO } from '@pixelcnn/pixelcnn-dist/node';
-import { Adam, saveCheckpoint, WeightAverage } from '@pixelcnn/trainer';
+import { createTrainer, saveRunCheckpoint } from '@pixelcnn/trainer';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { diskFetch } from '../../test/diskFetch';
 import { fetchModelArtifacts, locateModel, NoModelError } from './loadModel';
-import { checkpointToArtifacts, parseTrainerCheckpoint } from './trainerCheckpoint';
 
 const BASE = 'http://viewer.test/run/';
 const CONFIG: PixelCNNConfig & { imageShape: [number, number, number] } = {
@@ -69,33 +68,20 @@ async function scores(dist: PixelCNN): Promise<number[]> {
 }
 
 /**
- * A run directory written by the trainer's own saveCheckpoint: EMA = the initial weights, raw
- * weights moved by +0.01. Returns the logProbs each set gives.
+ * A run directory written by the trainer's own code (pixelcnn-dist's saveCheckpoint under it):
+ * EMA = the initial weights, raw weights moved by +0.01. Returns the logProbs each set gives.
  */
 async function trainerRun(name: string): Promise<{ dir: string; ema: number[]; raw: number[] }> {
   const dir = path.join(tmp, name);
-  const model = new PixelCNN(CONFIG);
-  const named = model.namedVariables();
-  const vars = named.map((n) => n.variable);
-  const adam = new Adam(vars, SETTINGS.train);
-  const ema = new WeightAverage(vars, 0.9);
+  const trainer = createTrainer(SETTINGS, 4);
+  const model = trainer.dist;
+  model.markInitialized();
   const emaScores = await scores(model);
-  for (const v of vars) tf.tidy(() => v.assign(tf.add(v, 0.01)));
+  for (const v of model.trainableVariables) tf.tidy(() => v.assign(tf.add(v, 0.01)));
   const rawScores = await scores(model);
-  const state = {
-    model,
-    names: named.map((n) => n.name),
-    adam,
-    ema,
-    dispose() {
-      ema.dispose();
-      adam.dispose();
-      model.dispose();
-    },
-  };
-  saveCheckpoint(
+  await saveRunCheckpoint(
     dir,
-    state,
+    trainer,
     {
       settings: SETTINGS,
       progress: {
@@ -109,7 +95,8 @@ async function trainerRun(name: string): Promise<{ dir: string; ema: number[]; r
     },
     2,
   );
-  state.dispose();
+  trainer.dispose();
+  model.dispose();
   return { dir, ema: emaScores, raw: rawScores };
 }
 
@@ -173,7 +160,7 @@ describeBackends('loading a trainer checkpoint', () => {
     const err = await locateModel(BASE, diskFetch(empty, BASE)).catch((e) => e);
     expect(err).toBeInstanceOf(NoModelError);
     expect(err.tried).toEqual([
-      'checkpoint.json',
+      'trainer.json',
       'latest.json',
       'checkpoints/latest.json',
       'model.json',
@@ -182,23 +169,27 @@ describeBackends('loading a trainer checkpoint', () => {
     const run = await trainerRun('run-c');
     const ck = path.join(run.dir, 'checkpoints', 'step-00000002');
     const fetchFn = diskFetch(run.dir, BASE);
-    // truncated EMA file
-    const emaBin = path.join(ck, 'ema.bin');
-    fs.writeFileSync(emaBin, fs.readFileSync(emaBin).subarray(0, 100));
     const loc = await locateModel(BASE, fetchFn);
+    // truncated trainer state (where the EMA weights are)
+    const bin = path.join(ck, 'trainer.bin');
+    const whole = fs.readFileSync(bin);
+    fs.writeFileSync(bin, whole.subarray(0, 100));
     await expect(fetchModelArtifacts(loc, fetchFn)).rejects.toThrow(
-      /checkpoints\/step-00000002\/ema\.bin has 100 bytes but checkpoint\.json lists \d+ \(truncated file/,
+      /checkpoints\/step-00000002\/trainer\.bin/,
     );
-    // missing file
-    fs.rmSync(emaBin);
+    // missing file: the EMA weights cannot load; the raw ones still do
+    fs.rmSync(bin);
     await expect(fetchModelArtifacts(loc, fetchFn)).rejects.toThrow(
-      'checkpoints/step-00000002/ema.bin is missing (HTTP 404',
+      'checkpoints/step-00000002/trainer.bin is missing (HTTP 404',
     );
-    // a config that does not make these weights (edited settings)
-    const json = JSON.parse(fs.readFileSync(path.join(ck, 'checkpoint.json'), 'utf8'));
-    json.meta.settings.model.numFilters = 6;
-    const loc2 = { ...loc, text: JSON.stringify(json) };
-    const { artifacts } = await fetchModelArtifacts(loc2, fetchFn, 'weights');
+    expect((await fetchModelArtifacts(loc, fetchFn, 'weights')).facts.weights).toBe('weights');
+    fs.writeFileSync(bin, whole);
+    // a config that does not make these weights (an edited model.json)
+    const modelJson = path.join(ck, 'model.json');
+    const json = JSON.parse(fs.readFileSync(modelJson, 'utf8'));
+    json.modelTopology.config.numFilters = 6;
+    fs.writeFileSync(modelJson, JSON.stringify(json));
+    const { artifacts } = await fetchModelArtifacts(loc, fetchFn, 'weights');
     expect(() => PixelCNN.fromArtifacts(artifacts)).toThrow(
       /has shape \[.*\] but the config gives \[/,
     );
@@ -208,67 +199,15 @@ describeBackends('loading a trainer checkpoint', () => {
       '{"checkpoint":"step-00000009"}',
     );
     await expect(locateModel(BASE, fetchFn)).rejects.toThrow(
-      'checkpoints/latest.json names step-00000009, but checkpoints/step-00000009/checkpoint.json is missing',
+      'checkpoints/latest.json names step-00000009, but checkpoints/step-00000009/trainer.json is missing',
     );
-  });
-});
-
-describe('parseTrainerCheckpoint', () => {
-  const good = {
-    format: 'pixelcnn-trainer-checkpoint',
-    version: 1,
-    meta: { settings: SETTINGS, progress: { step: 1, epoch: 0 } },
-    tensors: { weights: [{ name: 'a', shape: [2] }], ema: [{ name: 'a/ema', shape: [2] }] },
-  };
-  const text = (o: unknown) => JSON.stringify(o);
-
-  it('rejects what is not a trainer checkpoint with a message naming the problem', () => {
-    expect(() => parseTrainerCheckpoint('{', 'x.json')).toThrow('x.json is not valid JSON');
-    expect(() => parseTrainerCheckpoint(text({ ...good, format: 'other' }), 'x.json')).toThrow(
-      "x.json is not a checkpoint of the trainer (format 'other', expected 'pixelcnn-trainer-checkpoint')",
-    );
-    expect(() => parseTrainerCheckpoint(text({ ...good, version: 2 }), 'x.json')).toThrow(
-      'x.json has checkpoint version 2; this viewer reads version 1',
-    );
-    expect(() =>
-      parseTrainerCheckpoint(
-        text({ ...good, meta: { ...good.meta, settings: { data: SETTINGS.data } } }),
-        'x.json',
-      ),
-    ).toThrow('x.json has no model settings (meta.settings.model)');
-    expect(() =>
-      parseTrainerCheckpoint(
-        text({ ...good, meta: { ...good.meta, settings: { model: CONFIG, data: {} } } }),
-        'x.json',
-      ),
-    ).toThrow('x.json has no class list (meta.settings.data.classes)');
-    expect(() =>
-      parseTrainerCheckpoint(text({ ...good, meta: { ...good.meta, progress: {} } }), 'x.json'),
-    ).toThrow('x.json has no training progress (meta.progress.step)');
-    expect(() => parseTrainerCheckpoint(text({ ...good, tensors: {} }), 'x.json')).toThrow(
-      'x.json lists no weights (tensors.weights)',
-    );
-    expect(() =>
-      parseTrainerCheckpoint(
-        text({ ...good, tensors: { weights: [{ name: 'a', shape: [-1] }] } }),
-        'x.json',
-      ),
-    ).toThrow('x.json: tensors.weights has a bad entry {"name":"a","shape":[-1]}');
-  });
-
-  it('maps EMA names back to the weight names and checks the byte length', () => {
-    const ck = parseTrainerCheckpoint(text(good));
-    const a = checkpointToArtifacts(ck, 'ema', new Float32Array([1, 2]).buffer);
-    expect(a.weightSpecs).toEqual([{ name: 'a', shape: [2], dtype: 'float32' }]);
-    expect(a.format).toBe('pixelcnn-dist');
-    expect(() => checkpointToArtifacts(ck, 'weights', new ArrayBuffer(12), 'w.bin')).toThrow(
-      'w.bin has 12 bytes but checkpoint.json lists 8 (mismatched file',
-    );
-    const noEma = parseTrainerCheckpoint(
-      text({ ...good, tensors: { weights: good.tensors.weights } }),
-    );
-    expect(() => checkpointToArtifacts(noEma, 'ema', new ArrayBuffer(8))).toThrow(
-      "the checkpoint has no 'ema' tensors",
+    // a checkpoint of pixelcnn 0.1 (its own checkpoint.json format): what to do
+    const old = path.join(tmp, `old-${path.basename(empty)}`, 'checkpoints', 'step-00000003');
+    fs.mkdirSync(old, { recursive: true });
+    fs.writeFileSync(path.join(old, 'checkpoint.json'), '{}');
+    fs.writeFileSync(path.join(old, '..', 'latest.json'), '{"checkpoint":"step-00000003"}');
+    await expect(locateModel(BASE, diskFetch(path.join(old, '..', '..'), BASE))).rejects.toThrow(
+      /checkpoints\/step-00000003 is a checkpoint of pixelcnn 0\.1 .*Train the run again/,
     );
   });
 });

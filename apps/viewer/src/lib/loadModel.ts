@@ -1,19 +1,24 @@
-import { modelJSONToArtifacts, type PixelCNNConfig } from '@pixelcnn/pixelcnn-dist';
+import {
+  decodeTrainerState,
+  encodeArtifacts,
+  modelJSONToArtifacts,
+  type PixelCNNConfig,
+  type ResolvedPixelCNNConfig,
+  TRAINER_BIN_FILE,
+} from '@pixelcnn/pixelcnn-dist';
 import {
   CHECKPOINT_FILE,
+  type CheckpointMeta,
   type HeldOutEval,
   locateCheckpoint,
   NoCheckpointError,
+  parseCheckpointMeta,
   type RunReader,
 } from '@pixelcnn/pixelcnn-dist/run';
-import type * as tf from '@tensorflow/tfjs-core';
-import {
-  availableWeightGroups,
-  checkpointToArtifacts,
-  parseTrainerCheckpoint,
-  type TrainerCheckpoint,
-  type WeightGroup,
-} from './trainerCheckpoint';
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Which weights to load: the raw ones or the trainer's Polyak average (what it samples with). */
+export type WeightGroup = 'weights' | 'ema';
 
 /** The subset of `fetch` the loaders use (so tests can serve files from disk). */
 export type FetchLike = (url: string) => Promise<{
@@ -25,9 +30,12 @@ export type FetchLike = (url: string) => Promise<{
 
 /** Where a run's model was found. */
 export interface ModelLocation {
-  /** A trainer checkpoint (`checkpoint.json` + `<group>.bin`) or a `PixelCNN.save` (`model.json` + weights). */
+  /**
+   * A checkpoint of the trainer (a `PixelCNN.save` directory with the trainer's state:
+   * trainer.json + trainer.bin) or a plain `PixelCNN.save` (`model.json` + weights).
+   */
   kind: 'trainer' | 'pixelcnn';
-  /** URL of checkpoint.json / model.json. */
+  /** URL of trainer.json / model.json. */
   url: string;
   /** Path shown to people, relative to the run directory (e.g. `checkpoints/step-00000150`). */
   label: string;
@@ -86,18 +94,14 @@ export async function locateModel(
     label: dir || '.',
   });
   const h = hint?.replace(/^\/+|\/+$/g, '');
-  if (h !== undefined) {
-    const rel = h ? `${h}/${CHECKPOINT_FILE}` : CHECKPOINT_FILE;
-    tried.push(rel);
-    const text = await reader.readText(rel);
-    if (text !== null) return trainer(h, text);
-  }
-  try {
-    const found = await locateCheckpoint(reader);
-    return trainer(found.dir, found.text);
-  } catch (e) {
-    if (!(e instanceof NoCheckpointError)) throw e;
-    tried.push(...e.tried);
+  for (const at of h ? [h, ''] : ['']) {
+    try {
+      const found = await locateCheckpoint(reader, at);
+      return trainer(found.dir, found.text);
+    } catch (e) {
+      if (!(e instanceof NoCheckpointError)) throw e;
+      tried.push(...e.tried);
+    }
   }
   tried.push('model.json');
   const url = join(runBase, 'model.json');
@@ -137,51 +141,29 @@ async function fetchBinary(fetchFn: FetchLike, url: string, what: string): Promi
   return res.arrayBuffer();
 }
 
-/**
- * Fetch what `locateModel` found and turn it into `@pixelcnn/pixelcnn-dist` model artifacts
- * (for `PixelCNN.fromArtifacts`) plus the facts the page shows. Trainer checkpoints load their
- * EMA weights when they have them (what the trainer samples with) unless `prefer` says otherwise.
- */
-export async function fetchModelArtifacts(
-  loc: ModelLocation,
+/** The weights of a model save as tfjs artifacts: `<dir>model.json` and the files it lists. */
+async function fetchSave(
   fetchFn: FetchLike,
-  prefer?: WeightGroup,
-): Promise<{ artifacts: tf.io.ModelArtifacts; facts: ModelFacts; checkpoint?: TrainerCheckpoint }> {
-  const dir = dirOf(loc.url);
-  if (loc.kind === 'trainer') {
-    const ck = parseTrainerCheckpoint(loc.text, `${loc.label}/checkpoint.json`);
-    const groups = availableWeightGroups(ck);
-    const group = prefer && groups.includes(prefer) ? prefer : groups[0];
-    const data = await fetchBinary(fetchFn, `${dir}${group}.bin`, `${loc.label}/${group}.bin`);
-    const artifacts = checkpointToArtifacts(ck, group, data, `${loc.label}/${group}.bin`);
-    const d = ck.meta.settings.data;
-    return {
-      artifacts,
-      checkpoint: ck,
-      facts: {
-        config: ck.meta.settings.model,
-        classes: [...d.classes],
-        heldOut: d.heldOut,
-        perClass: d.perClass,
-        step: ck.meta.progress.step,
-        weights: group,
-        lastEval: ck.meta.progress.lastEval,
-        train: ck.meta.settings.train,
-        label: loc.label,
-      },
-    };
+  dir: string,
+  label: string,
+  text?: string,
+): Promise<tf.io.ModelArtifacts> {
+  const jsonText = text ?? (await tryText(fetchFn, `${dir}model.json`));
+  if (jsonText === null) {
+    throw new Error(`${label}/model.json is missing (HTTP 404 for ${dir}model.json)`);
   }
   let json: tf.io.ModelJSON;
   try {
-    json = JSON.parse(loc.text);
+    json = JSON.parse(jsonText);
   } catch (e) {
-    throw new Error(`${loc.label}/model.json is not valid JSON (${(e as Error).message})`);
+    throw new Error(`${label}/model.json is not valid JSON (${(e as Error).message})`);
   }
   const paths = Array.isArray(json?.weightsManifest)
     ? json.weightsManifest.flatMap((g) => g.paths)
     : [];
   const parts: ArrayBuffer[] = [];
-  for (const p of paths) parts.push(await fetchBinary(fetchFn, `${dir}${encodePath(p)}`, p));
+  for (const p of paths)
+    parts.push(await fetchBinary(fetchFn, `${dir}${encodePath(p)}`, `${label}/${p}`));
   const total = parts.reduce((a, b) => a + b.byteLength, 0);
   const joined = new Uint8Array(total);
   let off = 0;
@@ -189,7 +171,99 @@ export async function fetchModelArtifacts(
     joined.set(new Uint8Array(p), off);
     off += p.byteLength;
   }
-  const artifacts = modelJSONToArtifacts('loadModel', json, joined.buffer);
+  return modelJSONToArtifacts('loadModel', json, joined.buffer);
+}
+
+/** Whether a checkpoint's trainer.json says the trainer kept an EMA of the weights. */
+function hasEma(trainerJson: string): boolean {
+  try {
+    return JSON.parse(trainerJson)?.ema?.shadows?.length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The checkpoint's model with its EMA weights: the save's config and metadata with the EMA
+ * shadows of the trainer's state (pixelcnn-dist's decodeTrainerState) as the weights.
+ */
+async function emaArtifacts(
+  saved: tf.io.ModelArtifacts,
+  trainerJson: string,
+  bin: ArrayBuffer,
+  label: string,
+): Promise<tf.io.ModelArtifacts> {
+  const { snapshot } = decodeTrainerState(trainerJson, new Uint8Array(bin), {
+    fn: 'loadModel',
+    jsonName: `${label}/trainer.json`,
+    binName: `${label}/${TRAINER_BIN_FILE}`,
+  });
+  if (!snapshot.ema) throw new Error(`${label}/trainer.json has no EMA of the weights`);
+  const topo = saved.modelTopology as { config: ResolvedPixelCNNConfig };
+  const udm = saved.userDefinedMetadata as { metadata?: Record<string, unknown> } | undefined;
+  const weights = snapshot.ema.shadows.map((s) => ({
+    name: s.name,
+    tensor: tf.tensor(s.data, s.shape, 'float32'),
+  }));
+  try {
+    return await encodeArtifacts(topo.config, weights, {
+      initialized: true,
+      metadata: udm?.metadata,
+    });
+  } finally {
+    tf.dispose(weights.map((w) => w.tensor));
+  }
+}
+
+/**
+ * Fetch what `locateModel` found as `@pixelcnn/pixelcnn-dist` model artifacts (for
+ * `PixelCNN.fromArtifacts`, which checks the config and every weight name and shape) plus the
+ * facts the page shows. A trainer checkpoint is a `PixelCNN.save` directory: its model.json and
+ * weights are loaded as they are, or (by default, when the trainer kept one: what it samples
+ * with) with the EMA weights of its trainer state, unless `prefer` says 'weights'.
+ */
+export async function fetchModelArtifacts(
+  loc: ModelLocation,
+  fetchFn: FetchLike,
+  prefer?: WeightGroup,
+): Promise<{ artifacts: tf.io.ModelArtifacts; facts: ModelFacts; meta?: CheckpointMeta }> {
+  const dir = dirOf(loc.url);
+  if (loc.kind === 'trainer') {
+    const meta = parseCheckpointMeta(loc.text, `${loc.label}/${CHECKPOINT_FILE}`);
+    const saved = await fetchSave(fetchFn, dir, loc.label);
+    const groups: WeightGroup[] = hasEma(loc.text) ? ['ema', 'weights'] : ['weights'];
+    const group = prefer && groups.includes(prefer) ? prefer : groups[0];
+    const artifacts =
+      group === 'ema'
+        ? await emaArtifacts(
+            saved,
+            loc.text,
+            await fetchBinary(
+              fetchFn,
+              `${dir}${TRAINER_BIN_FILE}`,
+              `${loc.label}/${TRAINER_BIN_FILE}`,
+            ),
+            loc.label,
+          )
+        : saved;
+    const d = meta.settings.data;
+    return {
+      artifacts,
+      meta,
+      facts: {
+        config: meta.settings.model,
+        classes: [...d.classes],
+        heldOut: d.heldOut,
+        perClass: d.perClass,
+        step: meta.progress.step,
+        weights: group,
+        lastEval: meta.progress.lastEval,
+        train: meta.settings.train as Record<string, unknown> | undefined,
+        label: loc.label,
+      },
+    };
+  }
+  const artifacts = await fetchSave(fetchFn, dir, loc.label, loc.text);
   const topo = artifacts.modelTopology as { config?: PixelCNNConfig } | undefined;
   const meta = (artifacts.userDefinedMetadata as { metadata?: Record<string, unknown> } | undefined)
     ?.metadata;

@@ -1,6 +1,5 @@
 import type { BackendAttempt } from './backendChoice';
-import type { ModelFacts } from './loadModel';
-import type { WeightGroup } from './trainerCheckpoint';
+import type { ModelFacts, WeightGroup } from './loadModel';
 
 /** What the page asks the model worker to do. */
 export type WorkerRequest =
