@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { parseNpyHeader, rowSplit } from '@pixelcnn/quickdraw-data';
+import { type NpyHeader, parseNpyHeader, rowSplit } from '@pixelcnn/quickdraw-data';
 import { UsageError } from './args';
 import { epochPermutation } from './rng';
 
@@ -42,15 +42,7 @@ const isLittle = (descr: string) => !descr.startsWith('>');
  * errors that name the file and the fix.
  */
 export function readNpyImages(file: string, option = '--images'): NpyImages {
-  const bytes = readFile(file, option);
-  let header: ReturnType<typeof parseNpyHeader>;
-  try {
-    header = parseNpyHeader(bytes, file);
-  } catch (e) {
-    throw new UsageError(
-      `option ${option}: ${(e as Error).message.replace(/^Error in \w+: /, '')}`,
-    );
-  }
+  const { bytes, header } = readNpy(file, option);
   const shape = header.shape;
   if (!/^[|<>=]?u1$/.test(header.descr)) {
     throw new UsageError(
@@ -89,15 +81,7 @@ export function readNpyImages(file: string, option = '--images'): NpyImages {
  * dtype), each in 0..65535.
  */
 export function readNpyLabels(file: string, rows: number, option = '--labels'): Int32Array {
-  const bytes = readFile(file, option);
-  let header: ReturnType<typeof parseNpyHeader>;
-  try {
-    header = parseNpyHeader(bytes, file);
-  } catch (e) {
-    throw new UsageError(
-      `option ${option}: ${(e as Error).message.replace(/^Error in \w+: /, '')}`,
-    );
-  }
+  const { bytes, header } = readNpy(file, option);
   const m = /^[|<>=]?([iu])([1248])$/.exec(header.descr);
   if (!m) {
     throw new UsageError(
@@ -151,13 +135,22 @@ export function readNpyLabels(file: string, rows: number, option = '--labels'): 
   return out;
 }
 
-function readFile(file: string, option: string): Uint8Array {
+/** The bytes and the parsed header of a .npy file; errors name the option and the file. */
+function readNpy(file: string, option: string): { bytes: Uint8Array; header: NpyHeader } {
+  let bytes: Uint8Array;
   try {
     const buf = fs.readFileSync(file);
-    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   } catch (e) {
     throw new UsageError(
       `option ${option}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
+  }
+  try {
+    return { bytes, header: parseNpyHeader(bytes, file) };
+  } catch (e) {
+    throw new UsageError(
+      `option ${option}: ${(e as Error).message.replace(/^Error in \w+: /, '')}`,
     );
   }
 }
