@@ -123,6 +123,19 @@ describe('.bin records', () => {
     expect([...iterateBinaryDrawings(new Uint8Array(0))]).toEqual([]);
   });
 
+  it('refuse a record that claims more bytes than arrive, in linear time', () => {
+    // One record declaring 65535 strokes of 65535 points (8.6 GB), then 32 MiB in 64 KiB chunks:
+    // re-copying everything buffered per chunk took ~20 s; the decoder must fail at the end.
+    const chunk = new Uint8Array(1 << 16).fill(0xff);
+    const decoder = new BinaryDrawingDecoder('huge.bin');
+    const t0 = performance.now();
+    for (let i = 0; i < 512; i++) expect(decoder.push(chunk)).toEqual([]);
+    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(() => decoder.end()).toThrow(
+      `Error in BinaryDrawingDecoder: huge.bin is truncated: record 0 at byte 0 is incomplete (${512 << 16} bytes)`,
+    );
+  });
+
   it('reject values the format cannot hold', () => {
     const d: BinaryDrawing = {
       key_id: '1',

@@ -75,11 +75,49 @@ export function parseBinaryDrawings(
 }
 
 /**
+ * Bytes that arrive in chunks, read from the front: appending is amortised O(chunk) (the store
+ * grows by doubling), so a record that claims more bytes than ever arrive costs linear time,
+ * not a copy of everything so far per chunk.
+ */
+export class ByteQueue {
+  private store = new Uint8Array(0);
+  private head = 0;
+  private tail = 0;
+
+  /** The queued bytes (a view, valid until the next `push`). */
+  get bytes(): Uint8Array {
+    return this.store.subarray(this.head, this.tail);
+  }
+
+  push(chunk: Uint8Array): void {
+    const live = this.tail - this.head;
+    if (this.tail + chunk.length > this.store.length) {
+      if (live + chunk.length <= this.store.length / 2) {
+        this.store.copyWithin(0, this.head, this.tail);
+      } else {
+        const next = new Uint8Array(Math.max(2 * (live + chunk.length), 1 << 12));
+        next.set(this.bytes);
+        this.store = next;
+      }
+      this.head = 0;
+      this.tail = live;
+    }
+    this.store.set(chunk, this.tail);
+    this.tail += chunk.length;
+  }
+
+  /** Drop `n` bytes from the front. */
+  shift(n: number): void {
+    this.head += n;
+  }
+}
+
+/**
  * Incremental `.bin` decoder for streamed data: `push` chunks as they arrive and get the records
  * completed so far; `end()` throws if a partial record is left over.
  */
 export class BinaryDrawingDecoder {
-  private buffer = new Uint8Array(0);
+  private readonly queue = new ByteQueue();
   private consumed = 0;
   private index = 0;
 
@@ -87,28 +125,28 @@ export class BinaryDrawingDecoder {
 
   /** Records completed by this chunk, in order. */
   push(chunk: Uint8Array): BinaryDrawing[] {
-    const merged = new Uint8Array(this.buffer.length + chunk.length);
-    merged.set(this.buffer, 0);
-    merged.set(chunk, this.buffer.length);
+    this.queue.push(chunk);
+    const bytes = this.queue.bytes;
     const out: BinaryDrawing[] = [];
     let offset = 0;
     for (;;) {
-      const len = offset < merged.length ? binaryRecordLength(merged, offset) : -1;
+      const len = offset < bytes.length ? binaryRecordLength(bytes, offset) : -1;
       if (len < 0) break;
-      out.push(decodeRecord(merged, offset));
+      out.push(decodeRecord(bytes, offset));
       offset += len;
     }
+    this.queue.shift(offset);
     this.consumed += offset;
     this.index += out.length;
-    this.buffer = merged.slice(offset);
     return out;
   }
 
   /** Call after the last chunk: throws when the data ended inside a record. */
   end(): void {
-    if (this.buffer.length > 0) {
+    const left = this.queue.bytes.length;
+    if (left > 0) {
       throw new Error(
-        `Error in BinaryDrawingDecoder: ${this.source} is truncated: record ${this.index} at byte ${this.consumed} is incomplete (${this.buffer.length} bytes)`,
+        `Error in BinaryDrawingDecoder: ${this.source} is truncated: record ${this.index} at byte ${this.consumed} is incomplete (${left} bytes)`,
       );
     }
   }

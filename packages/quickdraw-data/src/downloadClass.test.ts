@@ -21,7 +21,7 @@ import {
 } from './downloadClass';
 import { fetchBitmaps } from './fetchBitmaps';
 import { parseNdjson } from './ndjson';
-import { BITMAP_BYTES } from './npy';
+import { BITMAP_BYTES, encodeBitmapNpy } from './npy';
 import { openBitmapFile } from './openBitmapFile';
 
 const root = quickdrawDir();
@@ -458,6 +458,89 @@ describe('downloadClass from a local mirror directory', () => {
     await expect(downloadClass('zebra', opts({ baseUrl: root }))).rejects.toThrow(
       `Error in downloadClass: ${sharedFile('numpy_bitmap', 'zebra')} does not exist in the local mirror`,
     );
+  });
+
+  // Found by readers.fuzz.test.ts: each failed before its fix.
+  describe('faults found by the reader fuzz', () => {
+    let mirror: string;
+    const put = (format: string, file: string, bytes: Uint8Array) => {
+      const at = path.join(mirror, 'full', format, file);
+      fs.mkdirSync(path.dirname(at), { recursive: true });
+      fs.writeFileSync(at, bytes);
+      return at;
+    };
+    const left = (format: string) => fs.readdirSync(path.join(cacheDir, format));
+    beforeEach(() => {
+      mirror = fs.mkdtempSync(path.join(os.tmpdir(), 'qd-mirror-'));
+    });
+    afterEach(() => fs.rmSync(mirror, { recursive: true, force: true }));
+
+    it('copies an empty file (was: RangeError from createReadStream for the range 0..-1)', async () => {
+      put('simplified', 'cat.ndjson', new Uint8Array(0));
+      const whole = await downloadClass('cat', opts({ baseUrl: mirror, format: 'simplified' }));
+      expect(whole).toMatchObject({ complete: true, bytes: 0 });
+      const some = await downloadClass(
+        'cat',
+        opts({ baseUrl: mirror, format: 'simplified', maxDrawings: 2, force: true }),
+      );
+      expect(some).toMatchObject({ complete: true, bytes: 0 });
+      const npy = put('numpy_bitmap', 'dog.npy', new Uint8Array(0));
+      await expect(
+        downloadClass('dog', opts({ baseUrl: mirror, checksums: false })),
+      ).rejects.toThrow(
+        `Error in downloadClass: ${npy} is not a valid numpy_bitmap file (the download was deleted): Error in parseNpyHeader: ${npy} is empty`,
+      );
+      expect(left('numpy_bitmap')).toEqual([]);
+    });
+
+    it('caches an empty file served over HTTP with a Range request (was: ENOENT on the .part)', async () => {
+      server.extra.set('full/binary/cat.bin', new Uint8Array(0));
+      const got = await downloadClass('cat', opts({ format: 'binary', maxDrawings: 1 }));
+      expect(got).toMatchObject({ complete: true, drawings: 0, bytes: 0 });
+      expect(server.requests.map((r) => r.status)).toEqual([416]);
+      expect(left('binary').sort()).toEqual(['cat.bin', 'cat.bin.json']);
+    });
+
+    it('names the file when its content is not a .npy (was: only "the download")', async () => {
+      const bad = put('numpy_bitmap', 'cat.npy', Uint8Array.from([0xff, 0xff, 1, 2, 3, 4, 5, 6]));
+      await expect(
+        downloadClass('cat', opts({ baseUrl: mirror, checksums: false })),
+      ).rejects.toThrow(
+        `Error in downloadClass: the download is not a .npy file (no \\x93NUMPY magic): the first bytes are ff ff 01 02 03 04 05 06 (from ${bad})`,
+      );
+      expect(left('numpy_bitmap')).toEqual([]);
+    });
+
+    it('refuses bytes after the rows when a prefix covers the whole file (was: cached as complete)', async () => {
+      const npy = encodeBitmapNpy(new Uint8Array(2 * BITMAP_BYTES).fill(7));
+      const file = put('numpy_bitmap', 'cat.npy', Uint8Array.from([...npy, 0]));
+      await expect(
+        downloadClass('cat', opts({ baseUrl: mirror, checksums: false, maxDrawings: 5 })),
+      ).rejects.toThrow(
+        `Error in downloadClass: ${file} has 1 unexpected bytes after the 2 rows its header promises (corrupt or mislabelled file)`,
+      );
+      expect(left('numpy_bitmap')).toEqual([]);
+      // Without the extra byte the prefix request gets the whole file.
+      put('numpy_bitmap', 'cat.npy', npy);
+      const got = await downloadClass(
+        'cat',
+        opts({ baseUrl: mirror, checksums: false, maxDrawings: 5 }),
+      );
+      expect(got).toMatchObject({ complete: true, drawings: 2, bytes: npy.length });
+    });
+
+    it('fails a .bin prefix whose record claims more than the file holds, in linear time', async () => {
+      // 32 MiB of 0xff: the first record declares 65535 strokes of 65535 points (~20 s before).
+      const file = put('binary', 'cat.bin', new Uint8Array(32 << 20).fill(0xff));
+      const t0 = performance.now();
+      await expect(
+        downloadClass('cat', opts({ baseUrl: mirror, format: 'binary', maxDrawings: 1 })),
+      ).rejects.toThrow(
+        `Error in downloadClass: ${file} ends inside a .bin record (truncated file)`,
+      );
+      expect(performance.now() - t0).toBeLessThan(5000);
+      expect(left('binary')).toEqual([]);
+    });
   });
 });
 

@@ -21,6 +21,7 @@ export {
 } from './classNames';
 export { type FetchBitmapsOptions, fetchBitmaps } from './fetchBitmaps';
 export {
+  MAX_NDJSON_LINE,
   type NdjsonFormat,
   ndjsonLines,
   parseDrawing,

@@ -91,6 +91,26 @@ describe('ndjsonLines', () => {
     );
   });
 
+  it('costs linear time on a stream without newlines, and caps the line length', async () => {
+    // 32 MiB in 64 KiB chunks and no newline: re-scanning the growing line per chunk took ~8 s.
+    const chunk = new Uint8Array(1 << 16).fill(0x61);
+    const chunks = Array.from({ length: 512 }, () => chunk);
+    const t0 = performance.now();
+    const lines = await collect(ndjsonLines(chunks));
+    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(lines.map((l) => l.length)).toEqual([2 ** 25]);
+    await expect(
+      collect(ndjsonLines(['ab\n', 'cdef', 'gh\nij'], { source: 'x.ndjson', maxLineLength: 5 })),
+    ).rejects.toThrow(
+      'Error in ndjsonLines: x.ndjson line 2 is longer than 5 characters: not an ndjson file',
+    );
+    expect(await collect(ndjsonLines(['ab\n', 'cde', 'f\nij'], { maxLineLength: 4 }))).toEqual([
+      'ab',
+      'cdef',
+      'ij',
+    ]);
+  });
+
   it('accepts string chunks', async () => {
     expect(await collect(ndjsonLines(['a\nb', 'c\n', 'd']))).toEqual(['a', 'bc', 'd']);
   });

@@ -115,30 +115,55 @@ export function parseNdjson<F extends NdjsonFormat>(
   return out;
 }
 
+/** Longest line {@link ndjsonLines} accepts by default: 64 Mi characters (real ones are < 1 Mi). */
+export const MAX_NDJSON_LINE = 2 ** 26;
+
 /**
  * Split a stream of byte (or string) chunks into lines, decoding UTF-8 across chunk borders.
  * Yields each line without its `\n` / `\r\n`; a final line without newline is yielded too.
  * Works on Node streams and on `Response.body` (web streams are async iterable in Node 20 and
- * modern browsers).
+ * modern browsers). A line longer than `maxLineLength` (default {@link MAX_NDJSON_LINE}) is an
+ * error naming `source`: binary data or an endless stream (a device) is not buffered forever.
  */
 export async function* ndjsonLines(
   chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+  options: { source?: string; maxLineLength?: number } = {},
 ): AsyncGenerator<string> {
+  const { source = 'ndjson', maxLineLength = MAX_NDJSON_LINE } = options;
   const decoder = new TextDecoder('utf-8');
-  let rest = '';
-  for await (const chunk of chunks) {
-    rest += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
-    let nl = rest.indexOf('\n');
-    let from = 0;
-    while (nl !== -1) {
-      yield stripCr(rest.slice(from, nl));
-      from = nl + 1;
-      nl = rest.indexOf('\n', from);
+  // The current line's pieces: joined once at its newline, so a file without newlines costs
+  // linear time (no re-scan or re-copy of the growing line per chunk).
+  let parts: string[] = [];
+  let length = 0;
+  let lineNo = 1;
+  const add = (piece: string) => {
+    length += piece.length;
+    if (length > maxLineLength) {
+      throw new Error(
+        `Error in ndjsonLines: ${source} line ${lineNo} is longer than ${maxLineLength} characters: not an ndjson file (binary data, or an endless stream)?`,
+      );
     }
-    rest = rest.slice(from);
+    parts.push(piece);
+  };
+  const take = () => {
+    const line = stripCr(parts.join(''));
+    parts = [];
+    length = 0;
+    lineNo++;
+    return line;
+  };
+  for await (const chunk of chunks) {
+    const s = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    let from = 0;
+    for (let nl = s.indexOf('\n'); nl !== -1; nl = s.indexOf('\n', from)) {
+      add(s.slice(from, nl));
+      yield take();
+      from = nl + 1;
+    }
+    if (from < s.length) add(s.slice(from));
   }
-  rest += decoder.decode();
-  if (rest.length > 0) yield stripCr(rest);
+  add(decoder.decode());
+  if (length > 0) yield take();
 }
 
 function stripCr(line: string): string {
@@ -159,7 +184,7 @@ export async function* parseDrawingStream<F extends NdjsonFormat>(
   if (limit <= 0) return;
   let lineNo = 0;
   let count = 0;
-  for await (const raw of ndjsonLines(chunks)) {
+  for await (const raw of ndjsonLines(chunks, { source })) {
     lineNo++;
     const line = raw.trim();
     if (line.length === 0) continue;

@@ -118,6 +118,22 @@ describe('openBitmapFile errors', () => {
     );
   });
 
+  it('refuses directories and devices by name (they used to fail with a bare EISDIR)', async () => {
+    const dir = path.join(tmp, 'dir.npy');
+    fs.mkdirSync(dir, { recursive: true });
+    for (const open of [readBitmapHeader, openBitmapFile]) {
+      await expect(open(dir)).rejects.toThrow(`${dir} is a directory, not a .npy file`);
+    }
+    await expect(collect(iterateBitmapRows(dir))).rejects.toThrow(
+      `Error in openBitmapFile: ${dir} is a directory, not a .npy file`,
+    );
+    if (fs.existsSync('/dev/zero')) {
+      await expect(openBitmapFile('/dev/zero')).rejects.toThrow(
+        'Error in openBitmapFile: /dev/zero is not a regular file (a device, FIFO or socket)',
+      );
+    }
+  });
+
   it('rejects missing files, bad arguments and use after close', async () => {
     await expect(openBitmapFile(path.join(tmp, 'nope.npy'))).rejects.toThrow(
       `Error in openBitmapFile: cannot open ${path.join(tmp, 'nope.npy')}: ENOENT`,

@@ -37,12 +37,24 @@ export async function readBitmapHeader(file: string): Promise<BitmapNpyHeader> {
   }
 }
 
+/** Open a regular file for random access (a directory or device fails here, by name). */
 async function openOrThrow(fn: string, file: string): Promise<fs.FileHandle> {
+  let fh: fs.FileHandle;
   try {
-    return await fs.open(file, 'r');
+    fh = await fs.open(file, 'r');
   } catch (e) {
     throw new Error(`Error in ${fn}: cannot open ${file}: ${(e as Error).message}`);
   }
+  const st = await fh.stat();
+  if (!st.isFile()) {
+    await fh.close();
+    throw new Error(
+      st.isDirectory()
+        ? `Error in ${fn}: ${file} is a directory, not a .npy file`
+        : `Error in ${fn}: ${file} is not a regular file (a device, FIFO or socket); a .npy file is read by offset`,
+    );
+  }
+  return fh;
 }
 
 /** The checked header, with errors attributed to `fn`. */

@@ -59,6 +59,24 @@ describe('readDrawingFile', () => {
     );
   });
 
+  it('refuses a directory by name, and stops an endless device as ndjson', async () => {
+    const dir = path.join(tmp, 'dir.ndjson');
+    fs.mkdirSync(dir, { recursive: true });
+    for (const format of ['simplified', 'raw', 'binary'] as const) {
+      await expect(collect(readDrawingFile(dir, format))).rejects.toThrow(
+        `Error in readDrawingFile: ${dir} is a directory, not a drawing file`,
+      );
+    }
+    if (fs.existsSync('/dev/zero')) {
+      // No newline ever: one line capped at MAX_NDJSON_LINE, not buffered until memory runs out.
+      await expect(collect(readDrawingFile('/dev/zero', 'simplified'))).rejects.toThrow(
+        'Error in ndjsonLines: /dev/zero line 1 is longer than 67108864 characters',
+      );
+      // As .bin, zero bytes are valid empty drawings: a limit ends the endless stream.
+      expect(await collect(readDrawingFile('/dev/zero', 'binary', { limit: 3 }))).toHaveLength(3);
+    }
+  });
+
   it('rejects missing files and bad arguments', async () => {
     const missing = path.join(tmp, 'missing.ndjson');
     await expect(collect(readDrawingFile(missing, 'simplified'))).rejects.toThrow(

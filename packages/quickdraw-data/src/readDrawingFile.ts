@@ -33,6 +33,10 @@ export async function* readDrawingFile<F extends NdjsonFormat | 'binary'>(
   } catch (e) {
     throw new Error(`Error in ${fn}: cannot read ${file}: ${(e as Error).message}`);
   }
+  if ((await fs.promises.stat(file)).isDirectory()) {
+    throw new Error(`Error in ${fn}: ${file} is a directory, not a drawing file`);
+  }
+  // Devices and pipes are streamed as they come (a line of ndjson is capped, see ndjsonLines).
   const stream = fs.createReadStream(file, { highWaterMark: options.highWaterMark ?? 1 << 16 });
   try {
     if (format === 'binary') {
@@ -52,6 +56,10 @@ export async function* readDrawingFile<F extends NdjsonFormat | 'binary'>(
         limit,
       }) as AsyncGenerator<DrawingOf<F>>;
     }
+  } catch (e) {
+    // Checked errors already name the file and line; a failed read (EIO, ...) gets named here.
+    if ((e as Error).message?.startsWith('Error in ')) throw e;
+    throw new Error(`Error in ${fn}: cannot read ${file}: ${(e as Error).message}`);
   } finally {
     stream.destroy();
   }

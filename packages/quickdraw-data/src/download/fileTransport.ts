@@ -18,6 +18,10 @@ export async function openLocal(file: string, range: ByteRange | null): Promise<
   if (range && range.start >= size && !(range.start === 0 && size === 0)) {
     return { status: 416, start: 0, total: size, body: [], close() {} };
   }
+  if (size === 0) {
+    // An empty file: no stream (createReadStream cannot express the empty range 0..-1).
+    return { status: range ? 206 : 200, start: 0, length: 0, total: 0, body: [], close() {} };
+  }
   const start = range?.start ?? 0;
   const end = Math.min(size - 1, range?.end ?? size - 1);
   const stream = fs.createReadStream(file, { start, end });

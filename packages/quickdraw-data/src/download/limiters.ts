@@ -1,4 +1,4 @@
-import { binaryRecordLength } from '../binaryDrawings';
+import { ByteQueue, binaryRecordLength } from '../binaryDrawings';
 import { TransferError } from '../httpTransport';
 import { BITMAP_BYTES, npyHeaderLength, parseNpyHeader } from '../npy';
 import type { QuickDrawFormat } from '../urls';
@@ -96,7 +96,8 @@ function lineLimiter(n: number): Limiter {
 }
 
 function recordLimiter(n: number): Limiter {
-  let pending = new Uint8Array(0);
+  // Bytes from the start of the first incomplete record on.
+  const pending = new ByteQueue();
   let next = 0;
   const lim: Limiter = {
     end: undefined,
@@ -105,13 +106,11 @@ function recordLimiter(n: number): Limiter {
     needsBytes: () => lim.end === undefined,
     feed(chunk) {
       if (lim.end !== undefined) return;
-      // Bytes from `next` (start of the first incomplete record) up to pos + chunk.length.
-      const merged = new Uint8Array(pending.length + chunk.length);
-      merged.set(pending);
-      merged.set(chunk, pending.length);
+      pending.push(chunk);
+      const bytes = pending.bytes;
       let at = 0;
       for (;;) {
-        const len = at < merged.length ? binaryRecordLength(merged, at) : -1;
+        const len = at < bytes.length ? binaryRecordLength(bytes, at) : -1;
         if (len < 0) break;
         at += len;
         next += len;
@@ -120,11 +119,11 @@ function recordLimiter(n: number): Limiter {
           return;
         }
       }
-      pending = merged.slice(at);
+      pending.shift(at);
     },
     rangeEnd: () => undefined,
     eof(size, source) {
-      if (pending.length > 0) {
+      if (pending.bytes.length > 0) {
         throw new TransferError(`${source} ends inside a .bin record (truncated file)`, false);
       }
       lim.end = size;

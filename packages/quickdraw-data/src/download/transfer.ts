@@ -123,6 +123,13 @@ async function attemptOnce(
             });
           }
           if (lim?.end !== undefined && pos >= lim.end) {
+            if (lim.complete && res.total !== undefined && res.total > lim.end) {
+              // The header's rows end before the file does: the whole-file check would refuse it.
+              throw new TransferError(
+                `${ctx.url} has ${res.total - lim.end} unexpected bytes after the ${lim.drawings} rows its header promises (corrupt or mislabelled file)`,
+                false,
+              );
+            }
             return { complete: lim.complete, drawings: lim.drawings };
           }
         }
@@ -171,6 +178,8 @@ export async function transfer(
   const baseDelay = ctx.options.retryDelayMs ?? 1000;
   let failures = 0;
   let attempt = 0;
+  // The file exists from here on, even when no byte ever comes (an empty file answers 416).
+  await fsp.appendFile(part, new Uint8Array(0));
   for (;;) {
     attempt++;
     let progressed = false;
@@ -189,7 +198,9 @@ export async function transfer(
       if (!e.retryable) {
         // Wrong data, not a broken connection: keep nothing of it.
         await removeQuietly(part);
-        throw new Error(`Error in downloadClass: ${message}`);
+        // Name the file even where the content check could not (it sees only bytes).
+        const from = message.includes(ctx.url) ? '' : ` (from ${ctx.url})`;
+        throw new Error(`Error in downloadClass: ${message}${from}`);
       }
       failures = progressed ? 1 : failures + 1;
       if (failures > retries) {
