@@ -3,7 +3,7 @@ import path from 'node:path';
 import { quickdrawDir } from '@pixelcnn/backend/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { toBinary } from '../test/helpers';
+import { binaryDrawingArb as drawingArb, toBinary } from '../test/helpers';
 import {
   BinaryDrawingDecoder,
   binaryRecordLength,
@@ -19,28 +19,6 @@ const simplified = (name: string) =>
     fs.readFileSync(path.join(quickdrawDir(), 'full', 'simplified', `${name}.ndjson`), 'utf8'),
     'simplified',
   );
-
-const drawingArb: fc.Arbitrary<BinaryDrawing> = fc.record({
-  key_id: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(String),
-  countrycode: fc.string({
-    unit: fc.constantFrom('A', 'Z', 'q', '1', ' '),
-    minLength: 2,
-    maxLength: 2,
-  }),
-  recognized: fc.boolean(),
-  timestamp: fc.integer({ min: 0, max: 0xffffffff }),
-  drawing: fc.array(
-    fc
-      .integer({ min: 1, max: 6 })
-      .chain((n) =>
-        fc.tuple(
-          fc.array(fc.integer({ min: 0, max: 255 }), { minLength: n, maxLength: n }),
-          fc.array(fc.integer({ min: 0, max: 255 }), { minLength: n, maxLength: n }),
-        ),
-      ),
-    { maxLength: 4 },
-  ),
-});
 
 describe('.bin records', () => {
   it('follow the documented layout byte for byte', () => {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { quickdrawDir } from '@pixelcnn/backend/testing';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { binaryDrawingArb } from '../test/helpers';
 import { startQuickdrawServer } from '../test/quickdrawServer';
 import { BinaryDrawingDecoder, encodeBinaryDrawings, parseBinaryDrawings } from './binaryDrawings';
 import { downloadClass } from './downloadClass';
@@ -89,24 +90,6 @@ const realNdjson = (format: 'simplified' | 'raw') =>
     .slice(0, 3)
     .join('\n');
 
-const drawingArb: fc.Arbitrary<BinaryDrawing> = fc.record({
-  key_id: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(String),
-  countrycode: fc.constantFrom('US', 'DE', 'BR', 'ZZ'),
-  recognized: fc.boolean(),
-  timestamp: fc.integer({ min: 0, max: 0xffffffff }),
-  drawing: fc.array(
-    fc
-      .integer({ min: 1, max: 5 })
-      .chain((n) =>
-        fc.tuple(
-          fc.array(fc.integer({ min: 0, max: 255 }), { minLength: n, maxLength: n }),
-          fc.array(fc.integer({ min: 0, max: 255 }), { minLength: n, maxLength: n }),
-        ),
-      ),
-    { maxLength: 3 },
-  ),
-});
-
 type Kind = 'npy' | 'simplified' | 'raw' | 'bin';
 
 const baseArb: fc.Arbitrary<{ kind: Kind; bytes: Uint8Array }> = fc.oneof(
@@ -124,7 +107,7 @@ const baseArb: fc.Arbitrary<{ kind: Kind; bytes: Uint8Array }> = fc.oneof(
     kind,
     bytes: new TextEncoder().encode(realNdjson(kind)),
   })),
-  fc.array(drawingArb, { maxLength: 3 }).map((ds) => ({
+  fc.array(binaryDrawingArb, { maxLength: 3 }).map((ds) => ({
     kind: 'bin' as const,
     bytes: encodeBinaryDrawings(ds),
   })),
