@@ -41,15 +41,18 @@ export function scheduleOf(t: TrainSettings): LearningRateSchedule {
   return { kind: 'warmup', steps: t.warmupSteps, then: decay };
 }
 
-/** pixelcnn-dist's Trainer options for a run's training settings and micro-batch size. */
-export function trainerOptions(t: TrainSettings, microBatch: number): TrainerOptions {
+/**
+ * pixelcnn-dist's Trainer options for a run's training settings. --micro-batch 0 is the
+ * Trainer's 'auto': the largest micro-batch that fits the memory (the wasm heap), by its estimate.
+ */
+export function trainerOptions(t: TrainSettings): TrainerOptions {
   return {
     learningRate: t.learningRate,
     beta1: t.beta1,
     beta2: t.beta2,
     epsilon: t.epsilon,
     schedule: scheduleOf(t),
-    microBatchSize: microBatch,
+    microBatchSize: t.microBatch || 'auto',
     emaDecay: t.ema,
     clipGradNorm: t.gradClipNorm > 0 ? t.gradClipNorm : undefined,
     seed: t.seed,
@@ -59,10 +62,10 @@ export function trainerOptions(t: TrainSettings, microBatch: number): TrainerOpt
 }
 
 /** A fresh model for `settings` and the Trainer that trains it. */
-export function createTrainer(settings: RunSettings, microBatch: number): Trainer {
+export function createTrainer(settings: RunSettings): Trainer {
   const model = new PixelCNN(settings.model);
   try {
-    return new Trainer(model, trainerOptions(settings.train, microBatch));
+    return new Trainer(model, trainerOptions(settings.train));
   } catch (e) {
     model.dispose();
     throw e;
@@ -114,7 +117,7 @@ export function readCheckpointMeta(dir: string): CheckpointMeta {
  */
 export async function openCheckpoint(
   dir: string,
-  microBatch?: number,
+  microBatch?: number | 'auto',
 ): Promise<{ meta: CheckpointMeta; trainer: Trainer }> {
   const meta = readCheckpointMeta(dir);
   const { trainer } = await loadCheckpoint(dir, {

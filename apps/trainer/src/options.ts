@@ -213,7 +213,7 @@ export const optimOptions: OptionSpec[] = [
     type: 'integer',
     metavar: 'N',
     description:
-      'split each batch into micro-batches of N and accumulate gradients (memory); 0 = auto',
+      "split each batch into micro-batches of N and accumulate gradients (memory); 0 = auto: the largest that fits the memory (the wasm heap), by pixelcnn-dist's estimate",
     default: 0,
     min: 0,
     group: OPT,

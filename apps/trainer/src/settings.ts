@@ -239,28 +239,3 @@ export function resumeSettings(
   if (explicit.has('epochs') && !explicit.has('steps')) train.steps = null;
   return { data: saved.data, model: saved.model, train };
 }
-
-/**
- * A micro-batch that fits the wasm heap (4 GB, BACKENDS.md): a rough estimate of the activation
- * memory one image needs for a training step, calibrated so TFP's default network (5 resnets,
- * 3 hierarchies, 128 filters) gets 2 as measured. Other backends: the whole batch.
- */
-export function autoMicroBatch(
-  model: RunSettings['model'],
-  batchSize: number,
-  backend: string,
-): number {
-  if (backend !== 'wasm') return batchSize;
-  const [H, W] = model.imageShape;
-  const R = model.numResnet ?? 5;
-  const F = model.numFilters ?? 160;
-  let pixels = 0;
-  for (let h = 0; h < (model.numHierarchies ?? 3); h++) pixels += (H / 2 ** h) * (W / 2 ** h);
-  const bytesPerImage = pixels * (2 * R + 1) * 2 * F * 4 * 48;
-  const budget = 1.2e9;
-  const fits = Math.max(1, Math.floor(budget / bytesPerImage));
-  if (fits >= batchSize) return batchSize;
-  // The largest divisor of the batch that fits, so every micro-batch has the same size.
-  for (let m = fits; m >= 1; m--) if (batchSize % m === 0) return m;
-  return 1;
-}

@@ -25,7 +25,6 @@ import { trainOptions } from './options';
 import { formatDuration, ProgressReporter } from './progress';
 import {
   applyPreset,
-  autoMicroBatch,
   modelConfigFrom,
   type RunSettings,
   resumeSettings,
@@ -168,18 +167,13 @@ export async function runTraining(req: TrainRequest, io: CliIo): Promise<TrainRe
     log(data.summary);
     const backend = await startBackend(values, log);
     let progress: TrainProgress = { step: 0, epoch: 0, batchInEpoch: 0, elapsedSeconds: 0 };
-    const micro = Math.min(
-      settings.train.microBatch ||
-        autoMicroBatch(settings.model, settings.train.batchSize, backend.chosen),
-      settings.train.batchSize,
-    );
     if (resumeDir && savedMeta) {
-      const loaded = await openCheckpoint(resumeDir, micro);
+      const loaded = await openCheckpoint(resumeDir, settings.train.microBatch || 'auto');
       trainer = loaded.trainer;
       progress = loaded.meta.progress;
       log(`resuming from ${resumeDir} (step ${progress.step}, epoch ${progress.epoch + 1})`);
     } else {
-      trainer = createTrainer(settings, micro);
+      trainer = createTrainer(settings);
     }
     writeJsonAtomic(path.join(runDir, RUN_LAYOUT.settings), settings);
     const reporter = new ProgressReporter(io.stdout, { ci: Boolean(io.env.CI) });
@@ -189,7 +183,6 @@ export async function runTraining(req: TrainRequest, io: CliIo): Promise<TrainRe
       trainer,
       dataset,
       progress,
-      microBatch: micro,
       backend: backend.chosen,
       reporter,
       signal: io.signal,

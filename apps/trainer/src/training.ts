@@ -34,8 +34,6 @@ export interface TrainContext {
   trainer: Trainer;
   dataset: TrainingData;
   progress: TrainProgress;
-  /** Micro-batch size the trainer uses (for the log). */
-  microBatch: number;
   backend: string;
   reporter: ProgressReporter;
   signal?: AbortSignal;
@@ -97,7 +95,6 @@ export async function train(ctx: TrainContext): Promise<TrainOutcome> {
   const t = settings.train;
   const model = trainer.dist;
   const B = t.batchSize;
-  const micro = Math.min(ctx.microBatch || B, B);
   const trainSize = dataset.size('train');
   if (trainSize < B) {
     throw new Error(
@@ -157,7 +154,7 @@ export async function train(ctx: TrainContext): Promise<TrainOutcome> {
   };
 
   reporter.log(
-    `training: ${trainSize} drawings, ${perEpoch} steps/epoch of ${B}${micro < B ? ` (micro-batches of ${micro})` : ''}, ` +
+    `training: ${trainSize} images, ${perEpoch} steps/epoch of ${B}, ` +
       `${total} steps (${totalEpochs} epoch${totalEpochs === 1 ? '' : 's'}), ${model.numParameters.toLocaleString('en-US')} parameters` +
       (progress.step > 0 ? `; resuming at step ${progress.step}` : ''),
   );
@@ -203,6 +200,8 @@ export async function train(ctx: TrainContext): Promise<TrainOutcome> {
             : 'No checkpoint was written yet; start again with a lower --lr or with --grad-clip.'),
       };
     }
+    if (progress.step === ctx.progress.step && r.microBatches > 1)
+      reporter.log(`each step of ${B} accumulates ${r.microBatches} micro-batches (memory)`);
     progress.step++;
     progress.batchInEpoch++;
     const dt = (performance.now() - t0) / 1000;

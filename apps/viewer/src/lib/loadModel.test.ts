@@ -73,7 +73,7 @@ async function scores(dist: PixelCNN): Promise<number[]> {
  */
 async function trainerRun(name: string): Promise<{ dir: string; ema: number[]; raw: number[] }> {
   const dir = path.join(tmp, name);
-  const trainer = createTrainer(SETTINGS, 4);
+  const trainer = createTrainer(SETTINGS);
   const model = trainer.dist;
   model.markInitialized();
   const emaScores = await scores(model);
