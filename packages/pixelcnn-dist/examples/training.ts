@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { initBackend } from '@pixelcnn/backend';
 import {
   PixelCNN,
   type PixelCNNConfig,
@@ -12,6 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 // Train 6 steps straight, and 3 + checkpoint + 3: the resumed run repeats the first exactly.
 export async function main() {
+  await initBackend(); // the fastest backend available (wasm on a plain Node machine)
   const config: PixelCNNConfig = {
     imageShape: [8, 8, 1],
     high: 1,
@@ -60,3 +62,6 @@ export async function main() {
   for (const d of [straightTrainer, straightModel, trainer, model]) d.dispose();
   return result;
 }
+
+// Runs when executed (node, tsx); the package's README test imports main() instead.
+if (!process.env.VITEST) main();

@@ -1,9 +1,13 @@
+import { BACKEND_ENV } from '@pixelcnn/backend';
 import { describeBackends, expectReadmeShows } from '@pixelcnn/backend/testing';
-import { expect, it } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
 import { main } from '../examples/training';
 
-describeBackends('README training example', () => {
+describeBackends('README training example', ({ backend }) => {
+  afterEach(() => vi.unstubAllEnvs());
+
   it('resumes from a checkpoint exactly, and is shown verbatim in the README', async () => {
+    vi.stubEnv(BACKEND_ENV, backend); // main()'s initBackend() takes this block's backend
     const r = await main();
     expect(r.resumed).toEqual(r.straight); // the same six losses, to the last bit
     expect(new Set(r.straight).size).toBe(6); // and they are real, changing losses
