@@ -17,4 +17,4 @@ export {
   sampleMixture,
 } from './sampleMixture';
 export { log1mexp, logDiffSigmoid, logSigmoid } from './stableMath';
-export { broadcastShapes } from './validate';
+export { broadcastShapes, checkValues, integerInRange } from './validate';

@@ -6,6 +6,7 @@ import { allValues, randomParams } from '../test/params';
 import { binLogProb64, logSigmoid64, pixelLogProb64 } from '../test/reference64';
 import { bitsPerDim, imageLogProb, logProb } from './logProb';
 import { disposeMixtureParams, type MixtureParams, splitMixtureParams } from './mixtureParams';
+import { checkValues } from './validate';
 
 /** exp-sum of log-probs per row, in float64. */
 function rowSums(lp: ArrayLike<number>, rows: number, cols: number): number[] {
@@ -359,12 +360,12 @@ describeBackends('logProb', () => {
 
   it('accepts int32 values and any integer range (only v - low matters)', async () => {
     const { p } = randomParams(42, [5], 3, 2, 'extreme');
-    fc.assert(
-      fc.property(
+    await fc.assert(
+      fc.asyncProperty(
         fc.integer({ min: -300, max: 300 }),
         fc.integer({ min: 1, max: 40 }),
         fc.array(fc.tuple(fc.nat(), fc.nat()), { minLength: 5, maxLength: 5 }),
-        (low, L, raw) => {
+        async (low, L, raw) => {
           const d = raw.map(([a, b]) => [a % (L + 1), b % (L + 1)]);
           const shifted = logProb(
             p,
@@ -379,7 +380,8 @@ describeBackends('logProb', () => {
             },
           );
           const base = logProb(p, tf.tensor2d(d), { low: 0, high: L });
-          const [a, b] = [shifted.dataSync(), base.dataSync()];
+          const [a, b] = [await shifted.data(), await base.data()];
+          tf.dispose([shifted, base]);
           for (let i = 0; i < 5; i++) expect(a[i]).toBeCloseTo(b[i], 4);
         },
       ),
@@ -388,70 +390,88 @@ describeBackends('logProb', () => {
     disposeMixtureParams(p);
   });
 
-  it('property: pmf sums to 1 and log p <= 0 for random params and ranges', () => {
-    fc.assert(
-      fc.property(
+  it('property: pmf sums to 1 and log p <= 0 for random params and ranges', async () => {
+    await fc.assert(
+      fc.asyncProperty(
         fc.integer({ min: 0, max: 1e6 }),
         fc.integer({ min: 1, max: 60 }),
         fc.constantFrom('wide' as const, 'extreme' as const),
         fc.integer({ min: 1, max: 4 }),
-        (seed, L, regime, K) => {
-          tf.tidy(() => {
+        async (seed, L, regime, K) => {
+          const t = tf.tidy(() => {
             const { p } = randomParams(seed, [2], K, 1, regime);
-            const lp = logProb(
-              expandBatch(p),
-              tf.tensor(allValues(1, 0, L).flat(), [1, L + 1, 1]),
-              {
-                high: L,
-              },
-            ).dataSync();
-            for (const s of rowSums(lp, 2, L + 1)) expect(Math.abs(s - 1)).toBeLessThan(1e-4);
-            expect(lp.every((v) => v <= 1e-6)).toBe(true);
+            return logProb(expandBatch(p), tf.tensor(allValues(1, 0, L).flat(), [1, L + 1, 1]), {
+              high: L,
+            });
           });
+          const lp = await t.data();
+          t.dispose();
+          for (const s of rowSums(lp, 2, L + 1)) expect(Math.abs(s - 1)).toBeLessThan(1e-4);
+          expect(lp.every((v) => v <= 1e-6)).toBe(true);
         },
       ),
       { numRuns: 25 },
     );
   });
 
-  it('property: adding a constant to all logits changes nothing', () => {
-    fc.assert(
-      fc.property(
+  it('property: adding a constant to all logits changes nothing', async () => {
+    await fc.assert(
+      fc.asyncProperty(
         fc.integer({ min: 0, max: 1e6 }),
         fc.double({ min: -50, max: 50, noNaN: true }),
-        (seed, c) => {
-          tf.tidy(() => {
+        async (seed, c) => {
+          const [ta, tb] = tf.tidy(() => {
             const { p } = randomParams(seed, [4], 3, 3);
             const x = tf.tensor2d([0, 255, 7, 100, 101, 102, 255, 255, 0, 33, 200, 1], [4, 3]);
-            const a = logProb(p, x).dataSync();
-            const b = logProb({ ...p, logits: tf.add(p.logits, c) }, x).dataSync();
-            for (let i = 0; i < 4; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(1e-4);
+            return [logProb(p, x), logProb({ ...p, logits: tf.add(p.logits, c) }, x)];
           });
+          const [a, b] = [await ta.data(), await tb.data()];
+          tf.dispose([ta, tb]);
+          for (let i = 0; i < 4; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(1e-4);
         },
       ),
       { numRuns: 20 },
     );
   });
 
-  it('rejects bad values, ranges and shapes with clear messages', () => {
+  it('rejects bad values, ranges and shapes with clear messages', async () => {
     const { p } = randomParams(43, [2], 3, 3);
     const ok = tf.tensor2d([0, 1, 2, 3, 4, 5], [2, 3]);
-    expect(() => logProb(p, tf.tensor2d([0, 1, 2, 3, 256, 5], [2, 3]))).toThrow(
+    // Values: checkValues reduces on the device and reads back asynchronously (once per batch).
+    await expect(
+      checkValues('logProb', 'x', tf.tensor2d([0, 1, 2, 3, 256, 5], [2, 3]), 0, 255),
+    ).rejects.toThrow(
       'Error in logProb: x [2, 3] must hold integers in [0, 255]; 1 value(s) do not, the first is 256 at flat index 4',
     );
-    expect(() => logProb(p, tf.tensor2d([0, 1.5, 2, 3, -1, 5], [2, 3]))).toThrow(
+    await expect(
+      checkValues('logProb', 'x', tf.tensor2d([0, 1.5, 2, 3, -1, 5], [2, 3]), 0, 255),
+    ).rejects.toThrow(
       'Error in logProb: x [2, 3] must hold integers in [0, 255]; 2 value(s) do not, the first is 1.5 at flat index 1',
     );
-    expect(() => logProb(p, tf.tensor2d([0, 1, Number.NaN, 3, 4, 5], [2, 3]))).toThrow(
-      'the first is NaN at flat index 2',
-    );
-    expect(() => logProb(p, tf.tensor2d([0, 1, 2, 3, 4, 5], [2, 3]), { high: 4 })).toThrow(
+    await expect(
+      checkValues('logProb', 'x', tf.tensor2d([0, 1, Number.NaN, 3, 4, 5], [2, 3]), 0, 255),
+    ).rejects.toThrow('the first is NaN at flat index 2');
+    await expect(checkValues('logProb', 'x', ok, 0, 4)).rejects.toThrow(
       'Error in logProb: x [2, 3] must hold integers in [0, 4]; 1 value(s) do not, the first is 5 at flat index 5',
     );
-    // validate: false skips the data check (hot loops)
-    expect(() =>
-      logProb(p, tf.tensor2d([0, 1.5, 2, 3, 4, 5], [2, 3]), { validate: false }),
-    ).not.toThrow();
+    await expect(checkValues('logProb', 'x', ok, 0, 5)).resolves.toBeUndefined();
+    // logProb itself reads nothing: a row with a value outside the distribution's support is NaN.
+    const lpBad = logProb(p, tf.tensor2d([0, 1, 2, 3, 1.5, 5], [2, 3]));
+    const [good, nan] = Array.from(await lpBad.data());
+    expect(Number.isFinite(good) && good < 0).toBe(true);
+    expect(nan).toBeNaN();
+    expect(Array.from(await logProb(p, ok, { high: 4 }).data()).map(Number.isNaN)).toEqual([
+      false,
+      true,
+    ]);
+    // validate: false skips that masking (hot loops whose data is checked once per batch)
+    expect(
+      Number.isNaN(
+        (
+          await logProb(p, tf.tensor2d([0, 1, 2, 3, 1.5, 5], [2, 3]), { validate: false }).data()
+        )[1],
+      ),
+    ).toBe(false);
     expect(() => logProb(p, ok, { low: 3, high: 3 })).toThrow(
       'Error in logProb: high must be > low, got low=3, high=3',
     );

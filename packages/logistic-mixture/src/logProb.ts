@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { MixtureParams } from './mixtureParams';
 import { log1mexp, logSigmoid } from './stableMath';
-import { broadcastShapes, checkParams, checkRange, checkValues, formatShape } from './validate';
+import { broadcastShapes, checkParams, checkRange, formatShape, integerInRange } from './validate';
 
 /** Options of {@link logProb} and {@link imageLogProb}. */
 export interface LogProbOptions {
@@ -10,8 +10,9 @@ export interface LogProbOptions {
   /** Largest pixel value (inclusive, integer, > low). Default 255. */
   high?: number;
   /**
-   * Read `x` to check it holds integers in [low, high] (no NaN). Default true; pass false in hot
-   * loops (shape checks always run, they read no data).
+   * Give NaN where a pixel of `x` is not an integer in [low, high] (computed on the device, no
+   * data read). Default true. Shape checks always run. For an error naming the bad value, check
+   * the batch first with `await checkValues(...)` (one asynchronous read).
    */
   validate?: boolean;
 }
@@ -82,7 +83,6 @@ export function logProb(p: MixtureParams, x: tf.Tensor, o: LogProbOptions = {}):
       `Error in ${fn}: batch dims of x ${formatShape(x.shape)} and params (logits ${formatShape(p.logits.shape)}, K=${K}) do not broadcast: ${formatShape(xBatch)} vs ${formatShape(batch)}`,
     );
   }
-  if (validate) checkValues(fn, 'x', x, low, high);
   return tf.tidy(() => {
     // All integer arithmetic below is exact in float32; each rescaled value is rounded once.
     const d = tf.expandDims(tf.sub(tf.cast(x, 'float32'), low), -2); // [..., 1, C], 0..L
@@ -106,7 +106,12 @@ export function logProb(p: MixtureParams, x: tf.Tensor, o: LogProbOptions = {}):
     // log_softmax by hand: tf.logSoftmax under a gradient tape leaks a tensor on wasm (tfjs 4.22).
     const logWeights = tf.sub(p.logits, tf.logSumExp(p.logits, -1, true));
     const logPk = tf.add(tf.sum(logPkc, -1), logWeights); // [..., K]
-    return tf.logSumExp(logPk, -1); // [...]
+    const lp = tf.logSumExp(logPk, -1); // [...]
+    if (!validate) return lp;
+    // No synchronous read: a pixel that is not a value of the distribution gets NaN (the mask
+    // comes from the data only, so no comparison op is on the gradient path).
+    const ok = tf.all(integerInRange(x, low, high), -1); // [...x batch]
+    return tf.where(tf.broadcastTo(ok, lp.shape), lp, tf.fill(lp.shape, Number.NaN));
   });
 }
 

@@ -235,26 +235,28 @@ describeBackends('sampleMixture', () => {
     expect(spread(narrow)).toBeLessThan(0.5 * spread(wide));
   });
 
-  it('property: samples are integers in [low, high] for any range and params', () => {
-    fc.assert(
-      fc.property(
+  it('property: samples are integers in [low, high] for any range and params', async () => {
+    await fc.assert(
+      fc.asyncProperty(
         fc.integer({ min: 0, max: 1e6 }),
         fc.integer({ min: -100, max: 100 }),
         fc.integer({ min: 1, max: 300 }),
         fc.integer({ min: 1, max: 3 }),
-        (seed, low, L, C) => {
-          tf.tidy(() => {
+        async (seed, low, L, C) => {
+          const values = tf.tidy(() => {
             const { p } = randomParams(seed, [30], 3, C, 'extreme');
-            const v = sampleMixture(p, { low, high: low + L, seed }).values.dataSync();
-            expect(v.every((x) => Number.isInteger(x) && x >= low && x <= low + L)).toBe(true);
+            return sampleMixture(p, { low, high: low + L, seed }).values;
           });
+          const v = await values.data();
+          values.dispose();
+          expect(v.every((x) => Number.isInteger(x) && x >= low && x <= low + L)).toBe(true);
         },
       ),
       { numRuns: 20 },
     );
   });
 
-  it('rejects bad options and noise with clear messages', () => {
+  it('rejects bad options and noise with clear messages', async () => {
     const { p } = randomParams(54, [2], 3, 3);
     expect(() => sampleMixture(p, { temperature: -1 })).toThrow(
       'Error in sampleMixture: temperature must be a finite number >= 0, got -1',
@@ -276,11 +278,37 @@ describeBackends('sampleMixture', () => {
     ).toThrow(
       'Error in sampleMixture: noise.mix must be [2, 3] (params logits [2, 3], locs [2, 3, 3]), got [2, 2]',
     );
-    expect(() =>
-      sampleMixture(p, { noise: { mix: tf.fill([2, 3], 0.5), logistic: tf.fill([2, 3], 1.5) } }),
-    ).toThrow(
-      'Error in sampleMixture: noise.logistic [2, 3] must hold uniforms in [0, 1]; found 1.5 at flat index 0',
-    );
+    // Noise outside [0, 1] is not read back (no synchronous read): those pixels draw NaN.
+    const bad = sampleMixture(p, {
+      noise: {
+        mix: tf.tensor2d([0.5, 0.5, 0.5, 0.5, -0.1, 0.5], [2, 3]),
+        logistic: tf.tensor2d([0.5, 0.5, 0.5, 0.5, 0.5, 0.5], [2, 3]),
+      },
+    });
+    const got = Array.from(await bad.values.data());
+    expect(got.slice(0, 3).every(Number.isInteger)).toBe(true);
+    expect(got.slice(3).every(Number.isNaN)).toBe(true);
+    expect((await bad.continuous.data()).slice(3).every(Number.isNaN)).toBe(true);
+    const halfBad = sampleMixture(p, {
+      noise: {
+        mix: tf.fill([2, 3], 0.5),
+        logistic: tf.tensor2d([0.5, 0.5, 0.5, 0.5, 1.5, 0.5], [2, 3]),
+      },
+    });
+    expect(Array.from(await halfBad.values.data()).map(Number.isNaN)).toEqual([
+      false,
+      false,
+      false,
+      true,
+      true,
+      true,
+    ]);
+    const unchecked = sampleMixture(p, {
+      noise: { mix: tf.fill([2, 3], 0.5), logistic: tf.fill([2, 3], 0.5) },
+      validate: false,
+    });
+    // the same draws where the noise is fine
+    expect(Array.from(await unchecked.values.data()).slice(0, 3)).toEqual(got.slice(0, 3));
     expect(() => sampleMixture({ ...p, locs: tf.zeros([2, 3, 2]) })).toThrow(
       'Error in sampleMixture: params disagree',
     );

@@ -33,7 +33,10 @@ export interface SampleMixtureOptions {
    * logProb's pmf exactly; `'continuous'` the clipped continuous draws (TFP, PixelCNN++).
    */
   coupling?: 'grid' | 'continuous';
-  /** Read caller noise to check it lies in [0, 1] (default true). */
+  /**
+   * Caller noise outside [0, 1] (or NaN) gives NaN draws at those pixels, computed on the device
+   * with no data read (default true; false skips that masking).
+   */
   validate?: boolean;
 }
 
@@ -100,15 +103,6 @@ export function sampleMixture(p: MixtureParams, o: SampleMixtureOptions = {}): M
           `Error in ${fn}: noise.${key} must be ${formatShape(w)} (params logits ${formatShape(p.logits.shape)}, locs ${formatShape(p.locs.shape)}), got ${t instanceof tf.Tensor ? formatShape(t.shape) : typeof t}`,
         );
       }
-      if (validate) {
-        const data = t.dataSync();
-        const i = data.findIndex((u) => !(u >= 0 && u <= 1));
-        if (i >= 0) {
-          throw new Error(
-            `Error in ${fn}: noise.${key} ${formatShape(t.shape)} must hold uniforms in [0, 1]; found ${data[i]} at flat index ${i}`,
-          );
-        }
-      }
     }
   }
   return tf.tidy(() => {
@@ -161,6 +155,17 @@ export function sampleMixture(p: MixtureParams, o: SampleMixtureOptions = {}): M
       grid.push(v);
       fed.push(coupling === 'grid' ? tf.div(tf.sub(tf.mul(tf.sub(v, low), 2), L), L) : xc);
     }
-    return { continuous: tf.concat(cont, -1), values: tf.concat(grid, -1) };
+    const continuous = tf.concat(cont, -1);
+    const values = tf.concat(grid, -1);
+    if (!(noise && validate)) return { continuous, values };
+    // No synchronous read: a pixel whose noise is not uniform in [0, 1] (or NaN) draws NaN.
+    const inUnit = (u: tf.Tensor) =>
+      tf.all(tf.logicalAnd(tf.greaterEqual(u, 0), tf.lessEqual(u, 1)), -1);
+    const ok = tf.broadcastTo(
+      tf.expandDims(tf.logicalAnd(inUnit(uMix), inUnit(uLog)), -1),
+      values.shape,
+    );
+    const nan = tf.fill(values.shape, Number.NaN);
+    return { continuous: tf.where(ok, continuous, nan), values: tf.where(ok, values, nan) };
   });
 }

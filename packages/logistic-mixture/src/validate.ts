@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { type MixtureParams, numCoeffs } from './mixtureParams';
 
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
@@ -65,29 +65,46 @@ export function broadcastShapes(a: readonly number[], b: readonly number[]): num
   return out;
 }
 
-/** Check pixel values (data read): integers in [low, high], no NaN. */
-export function checkValues(
+/** `[...]` bool: true where `x` is an integer in [low, high] (NaN fails), computed on the device. */
+export function integerInRange(x: tf.Tensor, low: number, high: number): tf.Tensor {
+  return tf.tidy(() => {
+    const f = tf.cast(x, 'float32');
+    return tf.logicalAnd(
+      tf.logicalAnd(tf.greaterEqual(f, low), tf.lessEqual(f, high)),
+      tf.equal(f, tf.round(f)), // false for NaN
+    );
+  });
+}
+
+/**
+ * Check that `x` holds integers in [low, high] (no NaN): reduced on the device, then three
+ * numbers read back asynchronously (no synchronous read: fine on WebGPU, once per batch).
+ * Rejects naming the count of bad values, the first and its flat index.
+ */
+export async function checkValues(
   fn: string,
   name: string,
   x: tf.Tensor,
   low: number,
   high: number,
-): void {
-  const data = x.dataSync();
-  let bad = 0;
-  let first = -1;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i];
-    if (!(v >= low && v <= high && Number.isInteger(v))) {
-      if (first < 0) first = i;
-      bad++;
-    }
-  }
-  if (bad > 0) {
+): Promise<void> {
+  const [count, first] = tf.tidy(() => {
+    const bad = tf.cast(tf.logicalNot(integerInRange(tf.reshape(x, [-1]), low, high)), 'int32');
+    return [tf.sum(bad), tf.argMax(bad)];
+  });
+  try {
+    const bad = (await count.data())[0];
+    if (bad === 0) return;
+    const i = (await first.data())[0];
+    const v = tf.slice(tf.reshape(x, [-1]), i, 1);
+    const value = (await v.data())[0];
+    v.dispose();
     throw new Error(
       `Error in ${fn}: ${name} ${fmt(x.shape)} must hold integers in [${low}, ${high}]; ` +
-        `${bad} value(s) do not, the first is ${data[first]} at flat index ${first}`,
+        `${bad} value(s) do not, the first is ${value} at flat index ${i}`,
     );
+  } finally {
+    tf.dispose([count, first]);
   }
 }
 

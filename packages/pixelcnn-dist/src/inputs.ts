@@ -1,4 +1,4 @@
-import { broadcastShapes } from '@pixelcnn/logistic-mixture';
+import { broadcastShapes, integerInRange } from '@pixelcnn/logistic-mixture';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedPixelCNNConfig } from './config';
 
@@ -11,6 +11,27 @@ const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 /** Numpy broadcasting of two shapes (logistic-mixture's), or null when they do not broadcast. */
 export { broadcastShapes };
 
+/**
+ * Class labels given as host numbers (not a tensor) are checked on the host, where reading them
+ * costs nothing; tensors are not read (see {@link encodeConditional}).
+ */
+function checkHostLabels(fn: string, input: TensorInput, c: ResolvedPixelCNNConfig): void {
+  if (c.numClasses <= 0 || input instanceof tf.Tensor) return;
+  const flat =
+    typeof input === 'number'
+      ? [input]
+      : Array.isArray(input)
+        ? input.flat(Infinity as 1)
+        : Array.from(input as ArrayLike<number>);
+  for (const v of flat as number[]) {
+    if (!(Number.isInteger(v) && v >= 0 && v < c.numClasses)) {
+      throw new Error(
+        `Error in ${fn}: class labels must be integers in [0, ${c.numClasses - 1}] (numClasses ${c.numClasses}); found ${v}`,
+      );
+    }
+  }
+}
+
 /** Convert to a float32 tensor (a tensor passes through; the caller owns what this creates). */
 export function toFloatTensor(x: TensorInput): tf.Tensor {
   if (x instanceof tf.Tensor) return x.dtype === 'float32' ? x : tf.cast(x, 'float32');
@@ -19,32 +40,16 @@ export function toFloatTensor(x: TensorInput): tf.Tensor {
 
 /**
  * Check an image batch `[..., H, W, C]` against the event shape and return its batch shape.
- * With `checkValues`, also check every value is an integer in [low, high] (reads the data).
+ * Values are not read (no synchronous read on a hot path): logProb gives NaN for an image with a
+ * pixel outside [low, high], and the trainer checks each batch once, asynchronously.
  */
-export function checkImages(
-  fn: string,
-  images: tf.Tensor,
-  c: ResolvedPixelCNNConfig,
-  checkValues: boolean,
-): number[] {
+export function checkImages(fn: string, images: tf.Tensor, c: ResolvedPixelCNNConfig): number[] {
   const [H, W, C] = c.imageShape;
   const s = images.shape;
   if (s.length < 3 || s[s.length - 3] !== H || s[s.length - 2] !== W || s[s.length - 1] !== C) {
     throw new Error(
       `Error in ${fn}: expected images of shape [..., ${H}, ${W}, ${C}] (imageShape), got ${fmt(s)}`,
     );
-  }
-  if (checkValues) {
-    const data = images.dataSync();
-    for (let i = 0; i < data.length; i++) {
-      const v = data[i];
-      if (!(v >= c.low && v <= c.high) || Math.round(v) !== v) {
-        throw new Error(
-          `Error in ${fn}: pixel values must be integers in [low, high] = [${c.low}, ${c.high}]; ` +
-            `found ${v} at flat index ${i} of images ${fmt(s)}`,
-        );
-      }
-    }
   }
   return s.slice(0, s.length - 3);
 }
@@ -80,18 +85,13 @@ export function encodeConditional(
 ): tf.Tensor2D {
   const n = condFlat.shape[0];
   if (c.numClasses > 0) {
-    const labels = checkValues ? condFlat.dataSync() : [];
-    for (let i = 0; i < labels.length; i++) {
-      const v = labels[i];
-      if (!(Number.isInteger(v) && v >= 0 && v < c.numClasses)) {
-        throw new Error(
-          `Error in ${fn}: class labels must be integers in [0, ${c.numClasses - 1}] (numClasses ${c.numClasses}); found ${v}`,
-        );
-      }
-    }
-    return tf.tidy(
-      () => tf.cast(tf.oneHot(tf.cast(condFlat, 'int32'), c.numClasses), 'float32') as tf.Tensor2D,
-    );
+    return tf.tidy(() => {
+      const h = tf.cast(tf.oneHot(tf.cast(condFlat, 'int32'), c.numClasses), 'float32');
+      if (!checkValues) return h as tf.Tensor2D;
+      // No synchronous read: a label outside [0, numClasses) gives a NaN row (so NaN log-probs).
+      const ok = tf.expandDims(integerInRange(tf.reshape(condFlat, [n]), 0, c.numClasses - 1), 1);
+      return tf.where(tf.broadcastTo(ok, h.shape), h, tf.fill(h.shape, Number.NaN)) as tf.Tensor2D;
+    });
   }
   return tf.reshape(tf.cast(condFlat, 'float32'), [n, -1]) as tf.Tensor2D;
 }
@@ -118,7 +118,7 @@ export function prepareLogProbInputs(
   c: ResolvedPixelCNNConfig,
   checkValues: boolean,
 ): PreparedInputs {
-  const ib = checkImages(fn, images, c, checkValues);
+  const ib = checkImages(fn, images, c);
   const event = c.imageShape;
   if (c.conditionalShape == null) {
     if (conditionalInput != null) {
@@ -136,6 +136,7 @@ export function prepareLogProbInputs(
       `Error in ${fn}: this PixelCNN is conditional (conditionalShape ${fmt(c.conditionalShape)}); pass conditionalInput`,
     );
   }
+  if (checkValues) checkHostLabels(fn, conditionalInput, c);
   return tf.tidy(() => {
     const cond = toFloatTensor(conditionalInput);
     const cb = conditionalBatchShape(fn, cond, c);
@@ -181,6 +182,7 @@ export function prepareSampleConditional(
       `Error in ${fn}: this PixelCNN is conditional (conditionalShape ${fmt(c.conditionalShape)}); pass conditionalInput`,
     );
   }
+  checkHostLabels(fn, conditionalInput, c);
   return tf.tidy(() => {
     const cond = toFloatTensor(conditionalInput);
     const cb = conditionalBatchShape(fn, cond, c);

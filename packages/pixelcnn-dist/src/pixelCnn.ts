@@ -46,7 +46,11 @@ export interface LogProbOptions {
   training?: boolean;
   /** Seed of the dropout masks when training (default: random). */
   seed?: number;
-  /** Check that pixel values are integers in [low, high] (reads the data). Default true. */
+  /**
+   * Give NaN for an image with a pixel that is not an integer in [low, high], or a class label
+   * outside [0, numClasses) (computed on the device: no data read). Default true. Labels given as
+   * numbers (not a tensor) are checked on the host and throw.
+   */
   validate?: boolean;
 }
 
@@ -228,7 +232,7 @@ export class PixelCNN {
       const lp = imageLogProb(this.mixture(raw), inputs.images, {
         low: this.config.low,
         high: this.config.high,
-        validate: false,
+        validate: o.validate ?? true, // NaN for an image with a bad pixel (no data read)
       }); // [N]
       return tf.reshape(lp, inputs.batchShape);
     });
@@ -272,7 +276,7 @@ export class PixelCNN {
    * forward pass over a first batch in which every weight-normalised layer sets g and b so its
    * output has mean 0 and variance 1 per channel on this batch. No dropout. Runs once: later calls
    * (and calls when `useDataInit` or `useWeightNorm` is off) do nothing and return false.
-   * `validate` (default true) checks the pixel values first (a synchronous read).
+   * `validate` (default true) checks class labels given as numbers; nothing is read from tensors.
    */
   initialize(
     images: TensorInput,
