@@ -8,6 +8,11 @@ export interface BenchConfig {
   train: { batch: number; microBatch?: number; steps: number };
   /** Sampling: images per run; naive steps timed before extrapolating to H*W. */
   sample: { n: number; naivePixels: number };
+  /**
+   * Smaller sizes on a software WebGPU adapter (SwiftShader: a CPU emulation at ~0.1-0.3 GFLOP/s
+   * per conv), so its rows finish in minutes; they say nothing about GPU speed.
+   */
+  software?: { train: BenchConfig['train']; sample: BenchConfig['sample'] };
 }
 
 /**
@@ -28,6 +33,7 @@ export const CONFIGS: Record<string, BenchConfig> = {
     },
     train: { batch: 32, steps: 2 },
     sample: { n: 8, naivePixels: 4 },
+    software: { train: { batch: 4, steps: 1 }, sample: { n: 2, naivePixels: 2 } },
   },
   tfp: {
     description: "TFP's defaults: 5 resnets, 3 hierarchies, 160 filters, 10 mix",
@@ -42,7 +48,7 @@ export const CONFIGS: Record<string, BenchConfig> = {
 /** What run.ts asks a worker process to measure. */
 export interface WorkerArgs {
   label: string;
-  backend: 'wasm' | 'cpu';
+  backend: 'wasm' | 'cpu' | 'webgpu';
   threads: number;
   configs: string[];
   /** Configs whose training (and lone conv) is skipped (e.g. on cpu, whose weight gradient is pathological). */
@@ -53,6 +59,11 @@ export interface WorkerResult {
   label: string;
   backend: string;
   threads: number;
+  /** webgpu: the adapter ("google swiftshader (...), software"), and whether it is a CPU emulation. */
+  adapter?: string;
+  software?: boolean;
+  /** The backend could not start (e.g. no WebGPU adapter): why; no rows. */
+  skipped?: string;
   configs: Array<{
     name: string;
     parameters: number;

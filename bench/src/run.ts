@@ -1,11 +1,13 @@
 // `pnpm bench`: training throughput against a lone conv's (the roofline), memory, and naive vs
-// cached sampling, for the demo network and TFP's default one, on wasm with 1 and 2 threads and on
-// cpu (sampling only: its conv weight gradient is pathological). Each setting runs in its own
-// process. Prints tables and writes JSON (default bench/results/latest.json).
+// cached sampling, for the demo network and TFP's default one, on wasm with 1 and 2 threads, on
+// cpu (sampling only: its conv weight gradient is pathological) and on webgpu (the adapter is
+// printed; rows on a software adapter are marked and use smaller sizes). Each setting runs in its
+// own process. Prints tables and writes JSON (default bench/results/latest.json).
 //
 //   pnpm bench                                 everything (about 15 minutes on 2 cores)
 //   pnpm bench --quick                         demo network only, wasm 1 and 2 threads
 //   pnpm bench --configs tfp --settings wasm2  one network, one setting
+//   pnpm bench --settings webgpu               webgpu only (PIXELCNN_BACKEND is ignored)
 //   pnpm bench --out results.json
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -21,6 +23,9 @@ const SETTINGS: Record<string, Omit<WorkerArgs, 'label' | 'configs'> & { configs
   wasm2: { backend: 'wasm', threads: 2 },
   // cpu: sampling of the demo network only (one TFP-sized forward pass takes minutes there)
   cpu: { backend: 'cpu', threads: 1, configs: ['demo'], skipTrain: ['demo', 'tfp'] },
+  // webgpu: Dawn in Node on whatever adapter there is. On a software one (SwiftShader, no GPU)
+  // the demo network only, at the smaller sizes of its `software` entry, marked in every row.
+  webgpu: { backend: 'webgpu', threads: 1 },
 };
 
 function parseArgs(argv: string[]) {
@@ -105,7 +110,13 @@ for (const s of o.settings) {
   for (const c of configs) {
     console.log(`\n${s}: ${c}`);
     try {
-      results.push(await runWorker({ ...setting, label: s, configs: [c] }));
+      const r = await runWorker({ ...setting, label: s, configs: [c] });
+      if (r.skipped) {
+        console.log(`  ${s}: skipped (${r.skipped})`);
+        break;
+      }
+      if (r.adapter) console.log(`  ${s}: adapter ${r.adapter}`);
+      results.push(r);
     } catch (e) {
       failures.push(`${c}: ${(e as Error).message}`);
       console.error((e as Error).message);
@@ -117,7 +128,10 @@ const trainRows: string[][] = [];
 const sampleRows: string[][] = [];
 for (const r of results) {
   for (const c of r.configs) {
-    const setting = `${r.backend} ${r.threads}t`;
+    const setting =
+      r.backend === 'webgpu'
+        ? `webgpu${r.software ? ' (SOFTWARE adapter: not a GPU figure)' : ''}`
+        : `${r.backend} ${r.threads}t`;
     if (c.train && c.loneConv) {
       const t = c.train;
       trainRows.push([
@@ -181,6 +195,11 @@ for (const c of o.configs) {
       `${c}: ${CONFIGS[c].description}; ${(r.parameters / 1e6).toFixed(2)} M parameters, ${r.gflopForwardPerImage.toFixed(2)} GFLOP per image forward`,
     );
   }
+}
+for (const r of results.filter((x) => x.adapter)) {
+  console.log(
+    `${r.label}: adapter ${r.adapter}${r.software ? ' (a CPU emulation: its rows measure the CPU, at the smaller sizes of the config, and say nothing about GPU speed)' : ''}`,
+  );
 }
 fs.mkdirSync(path.dirname(o.out), { recursive: true });
 fs.writeFileSync(

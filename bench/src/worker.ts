@@ -1,7 +1,7 @@
 // One benchmark process: one backend at one wasm thread count (threads are fixed when the wasm
 // backend starts, so each setting gets its own process). Prints progress on stderr and one line
 // `BENCH_RESULT {json}` on stdout. Run through `pnpm bench` (src/run.ts), not directly.
-import { initBackend } from '@pixelcnn/backend';
+import { describeAdapter, initBackend } from '@pixelcnn/backend';
 import { networkFlops, PixelCNN, samplingNoise, Trainer } from '@pixelcnn/pixelcnn-dist';
 import * as tf from '@tensorflow/tfjs-core';
 import { type BenchConfig, CONFIGS, type WorkerArgs, type WorkerResult } from './configs';
@@ -142,20 +142,40 @@ async function sampling(cfg: BenchConfig, dist: PixelCNN) {
   };
 }
 
-const report = await initBackend({
-  prefer: args.backend,
-  wasmThreads: args.threads,
-  ignoreEnv: true,
-});
+let report: Awaited<ReturnType<typeof initBackend>>;
+try {
+  report = await initBackend({ prefer: args.backend, wasmThreads: args.threads, ignoreEnv: true });
+} catch (e) {
+  if (args.backend !== 'webgpu') throw e;
+  // No WebGPU adapter here: a skipped setting, not a failed benchmark.
+  const skipped = (e as Error).message.replace(
+    /^Error in initBackend: no backend could be started: /,
+    '',
+  );
+  process.stdout.write(
+    `BENCH_RESULT ${JSON.stringify({ label: args.label, backend: 'webgpu', threads: 1, configs: [], skipped })}\n`,
+  );
+  process.exit(0);
+}
 log(report.summary);
+const software = report.adapter?.software ?? false;
 const result: WorkerResult = {
   label: args.label,
   backend: report.chosen,
   threads: report.threads ?? 1,
   configs: [],
 };
+if (report.adapter) {
+  result.adapter = describeAdapter(report.adapter);
+  result.software = software;
+}
 for (const name of args.configs) {
-  const cfg = CONFIGS[name];
+  const base = CONFIGS[name];
+  if (software && !base.software) {
+    log(`${name}: skipped on a software adapter (too slow; no smaller sizes configured)`);
+    continue;
+  }
+  const cfg = software && base.software ? { ...base, ...base.software } : base;
   const dist = new PixelCNN({ ...cfg.config, seed: 1 });
   const initBatch = randomImages(cfg, Math.min(cfg.train.microBatch ?? cfg.train.batch, 8), 2);
   dist.initialize(initBatch);

@@ -1,6 +1,5 @@
 import './style.css';
 import { parseMetricsCsv, parseMetricsJsonl } from '@pixelcnn/pixelcnn-dist/run';
-import { backendSummary } from './lib/backendChoice';
 import { firstSampledIndex, keepTopRows } from './lib/completion';
 import { configRows, describeModel, formatHeldOut } from './lib/configView';
 import { MAKE_MODEL_COMMANDS, noModelMessage } from './lib/help';
@@ -50,6 +49,8 @@ interface Job {
 interface ViewerDebug {
   facts?: ModelFacts;
   backend?: string;
+  /** @pixelcnn/backend's report line (the WebGPU adapter, skipped backends and why). */
+  backendSummary?: string;
   lastJob?: {
     kind: Job['kind'];
     n: number;
@@ -105,7 +106,8 @@ function onWorkerMessage(m: WorkerMessage): void {
   switch (m.type) {
     case 'backend':
       debug.backend = m.backend;
-      setStatus(`backend ${backendSummary(m.backend, m.attempts)} · loading the model…`);
+      debug.backendSummary = m.summary;
+      setStatus(`backend ${m.summary} · loading the model…`);
       break;
     case 'no-model':
       body.dataset.model = 'none';

@@ -19,8 +19,13 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const appRoot = path.resolve(here, '..');
 const CHROMIUM = process.env.PIXELCNN_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(appRoot, 'test-artifacts');
-/** As root on a closed network: no sandbox, no GPU, no calls home. */
+/**
+ * As root on a closed network: no sandbox, no GPU, no calls home. WebGPU on: without a GPU,
+ * Chromium gives pages served from 127.0.0.1 a SwiftShader (CPU) adapter, which
+ * @pixelcnn/backend takes only when the page asks for webgpu by name (`?backend=webgpu`).
+ */
 const FLAGS = [
+  '--enable-unsafe-webgpu',
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',
@@ -111,13 +116,13 @@ suite(title, () => {
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  async function open(runAt: string | null): Promise<Page> {
+  async function open(runAt: string | null, query = ''): Promise<Page> {
     const { server, url } = await serve({ appDir, runDir: runAt });
     servers.push(server);
     const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(url);
+    await page.goto(url + query);
     // 'loading' until the worker has the model (or has failed to get one)
     await page.waitForFunction(
       () => ['ready', 'none', 'error'].includes(document.body.dataset.model ?? ''),
@@ -189,6 +194,34 @@ suite(title, () => {
       expect(done.images.slice(b * 784, b * 784 + 14 * 28)).toEqual(kept);
     }
     await page.screenshot({ path: path.join(ARTIFACTS, 'viewer-e2e.png'), fullPage: true });
+    await page.close();
+  }, 300_000);
+
+  it('runs on WebGPU when asked (?backend=webgpu) and says so: adapter, backend, a sampled drawing', async () => {
+    const page = await open(runDir, '?backend=webgpu');
+    expect(await page.evaluate(() => document.body.dataset.model)).toBe('ready');
+    const debug = await page.evaluate(() => {
+      const d = (window as unknown as { __viewer: { backend?: string; backendSummary?: string } })
+        .__viewer;
+      return { backend: d.backend, summary: d.backendSummary };
+    });
+    expect(debug.backend).toBe('webgpu');
+    // No GPU here: Chromium's SwiftShader adapter, reported as software.
+    expect(debug.summary).toMatch(/^webgpu \(google swiftshader.*, software\)$/);
+    expect(await page.textContent('#status')).toMatch(/^backend webgpu · /);
+    await page.fill('#count', '1');
+    await page.click('#sample');
+    await page.waitForFunction(() => document.body.dataset.job === 'done', undefined, {
+      timeout: 240_000,
+    });
+    const images = await page.evaluate(
+      () =>
+        (window as unknown as { __viewer: { lastJob?: { images: number[] } } }).__viewer.lastJob
+          ?.images ?? [],
+    );
+    expect(images.length).toBe(28 * 28);
+    for (const v of images) expect(Number.isInteger(v) && v >= 0 && v <= 255).toBe(true);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'viewer-webgpu.png'), fullPage: true });
     await page.close();
   }, 300_000);
 

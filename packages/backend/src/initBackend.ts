@@ -59,6 +59,9 @@ export interface BackendReport {
   summary: string;
 }
 
+const inNode = (): boolean =>
+  typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
+
 const envOf = (key: string): string | undefined =>
   typeof process !== 'undefined' && process.env ? process.env[key] : undefined;
 
@@ -104,6 +107,7 @@ async function tryBackend(
   let threadsReason: string | undefined;
   if (name === 'tensorflow-gpu' || name === 'tensorflow') {
     const mod = name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+    if (!inNode()) return { reason: `${mod} runs only in Node`, registered };
     const why = await importOptional(mod);
     if (why) return { reason: why, registered };
     if (!tf.findBackendFactory('tensorflow')) {
@@ -120,7 +124,10 @@ async function tryBackend(
   } else if (name === 'cpu') {
     await import('@tensorflow/tfjs-backend-cpu');
   } else if (name === 'webgl') {
-    const why = await importOptional('@tensorflow/tfjs-backend-webgl');
+    // A page that bundles tfjs-backend-webgl has registered it; otherwise try to load it.
+    const why = tf.findBackendFactory('webgl')
+      ? null
+      : await importOptional('@tensorflow/tfjs-backend-webgl');
     if (why) return { reason: why, registered };
   } else if (name === 'webgpu') {
     const why = await prepareWebGpu(allowSoftwareGpu);

@@ -111,11 +111,9 @@ async function dawnGpu(): Promise<{ gpu?: GpuLike; reason?: string }> {
   return { gpu: mod.create([]) };
 }
 
-function fileExists(path: string): Promise<boolean> {
-  return import('node:fs').then(
-    (fs) => fs.existsSync(path),
-    () => false,
-  );
+function fileExists(path: string): boolean {
+  const fs = process.getBuiltinModule?.('node:fs') as typeof import('node:fs') | undefined;
+  return fs?.existsSync(path) ?? false;
 }
 
 /**
@@ -147,7 +145,7 @@ export async function prepareWebGpu(allowSoftware: boolean): Promise<string | nu
   adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter && source === 'webgpu (Dawn)' && allowSoftware && !process.env.VK_ICD_FILENAMES) {
     for (const p of SWIFTSHADER_ICD_PATHS) {
-      if (!(await fileExists(p))) continue;
+      if (!fileExists(p)) continue;
       process.env.VK_ICD_FILENAMES = p; // read when Dawn creates its next Vulkan instance
       const d = await dawnGpu();
       adapter = d.gpu ? await d.gpu.requestAdapter({ powerPreference: 'high-performance' }) : null;

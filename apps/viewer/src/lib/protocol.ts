@@ -1,4 +1,4 @@
-import type { BackendAttempt } from './backendChoice';
+import type { WebGpuAdapter } from '@pixelcnn/backend';
 import type { ModelFacts, WeightGroup } from './loadModel';
 
 /** What the page asks the model worker to do. */
@@ -21,7 +21,14 @@ export type WorkerRequest =
 
 /** What the worker tells the page. */
 export type WorkerMessage =
-  | { type: 'backend'; backend: string; attempts: BackendAttempt[] }
+  | {
+      type: 'backend';
+      /** @pixelcnn/backend's name for the backend chosen. */
+      backend: string;
+      /** Its one-line report: what was chosen (the adapter, on webgpu) and why others were not. */
+      summary: string;
+      adapter?: WebGpuAdapter;
+    }
   | {
       type: 'loaded';
       facts: ModelFacts;

@@ -1,17 +1,9 @@
 // The model runs here, off the page's thread: load a run's model, sample pixel by pixel and
 // post every pixel as it is drawn, complete drawings, stop on request.
-import { registerWasmTrainingKernels } from '@pixelcnn/backend';
+import { type BackendName, initBackend } from '@pixelcnn/backend';
 import { PixelCNN, type PixelProgress, SAMPLERS } from '@pixelcnn/pixelcnn-dist';
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-webgl';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import {
-  backendOrder,
-  chooseBackend,
-  chooseLiveSampler,
-  type ViewerBackend,
-} from '../lib/backendChoice';
+import * as tf from '@tensorflow/tfjs-core';
 import { fetchModelArtifacts, locateModel, NoModelError } from '../lib/loadModel';
 import type { WorkerMessage, WorkerRequest } from '../lib/protocol';
 
@@ -30,40 +22,48 @@ const running = new Map<number, AbortController>();
 /** Yield to the event loop (a macrotask), so 'stop' messages get through between pixels. */
 const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
-async function startBackend(name: ViewerBackend): Promise<string | null> {
-  if (name === 'wasm') {
-    // The .wasm files are served from /tfjs-wasm/ (copied from the package by vite.config.ts).
-    setWasmPaths(new URL(`${import.meta.env.BASE_URL}tfjs-wasm/`, scope.location.href).href);
-    registerWasmTrainingKernels(); // a fast Conv2DBackpropInput (the transposed convs)
-  }
-  if (!(await tf.setBackend(name))) return `setBackend('${name}') returned false`;
-  await tf.ready();
-  // Some backends start but fail on the first op (e.g. WebGL without float textures).
-  const ok = tf.tidy(() => {
-    const x = tf.ones([1, 4, 4, 2]);
-    const w = tf.ones([2, 2, 2, 3]);
-    return tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same');
+/**
+ * Samplers that show drawings pixel by pixel, fastest first: the cached sampler (Ramachandran et
+ * al. 2017) when pixelcnn-dist registers one, else the naive one.
+ */
+const LIVE_SAMPLER_PREFERENCE = ['cached', 'naive'];
+
+function chooseLiveSampler(registered: readonly string[]): string {
+  const found = LIVE_SAMPLER_PREFERENCE.find((s) => registered.includes(s));
+  if (found) return found;
+  if (registered.length === 0) throw new Error('pixelcnn-dist registers no sampler');
+  return registered[0];
+}
+
+/**
+ * @pixelcnn/backend's choice, as in Node: webgpu on a hardware adapter, wasm, cpu (a software
+ * WebGPU adapter, or webgl, only when the page's `?backend=` names it).
+ */
+async function startBackend(param: string | undefined): Promise<void> {
+  // The .wasm files are served from /tfjs-wasm/ (copied from the package by vite.config.ts).
+  setWasmPaths(new URL(`${import.meta.env.BASE_URL}tfjs-wasm/`, scope.location.href).href);
+  const prefer = param
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean) as BackendName[] | undefined;
+  const report = await initBackend({ prefer: prefer?.length ? prefer : undefined });
+  post({
+    type: 'backend',
+    backend: report.chosen,
+    summary: report.summary,
+    adapter: report.adapter,
   });
-  const v = await ok.data();
-  ok.dispose();
-  if (v[0] !== 8) return `a test convolution gave ${v[0]} instead of 8`;
-  return null;
 }
 
 async function load(req: Extract<WorkerRequest, { type: 'load' }>): Promise<void> {
   const t0 = performance.now();
-  let order: ViewerBackend[];
   try {
-    order = backendOrder(req.backends);
+    await startBackend(req.backends);
   } catch (e) {
-    post({ type: 'load-error', message: (e as Error).message });
-    return;
-  }
-  try {
-    const { backend, attempts } = await chooseBackend(order, startBackend);
-    post({ type: 'backend', backend, attempts });
-  } catch (e) {
-    post({ type: 'load-error', message: (e as Error).message });
+    post({
+      type: 'load-error',
+      message: (e as Error).message.replace(/^Error in initBackend: /, ''),
+    });
     return;
   }
   const fetchFn = (url: string) => fetch(url, { cache: 'no-store' });
