@@ -4,7 +4,12 @@ import { expect, it } from 'vitest';
 import { log1mexp64, logSigmoid64 } from '../test/reference64';
 import { log1mexp, logDiffSigmoid, logSigmoid } from './stableMath';
 
-describeBackends('stableMath', () => {
+// WGSL only promises exp(x) to (3 + 2|x|) ULP (WGSL spec, "Floating point accuracy"), and
+// log1mexp(t) ~ -exp(-t) for large t inherits it: SwiftShader is off by 3.6e-6 relative at
+// t = 66. Elsewhere (cpu, wasm: libm-grade exp) it is float32 rounding, 4e-7.
+const LOG1MEXP_TOL: Record<string, number> = { webgpu: (3 + 2 * 79) * 2 ** -23 };
+
+describeBackends('stableMath', ({ backend }) => {
   it('log1mexp has float32 relative accuracy from t = 1e-30 to 79 (vs float64)', async () => {
     const ts: number[] = [];
     for (let e = -30; e <= 1.9; e += 0.01) ts.push(Math.fround(10 ** e));
@@ -19,7 +24,7 @@ describeBackends('stableMath', () => {
       const r = log1mexp64(t);
       maxRel = Math.max(maxRel, Math.abs(y[i] - r) / Math.abs(r));
     });
-    expect(maxRel).toBeLessThan(4e-7);
+    expect(maxRel).toBeLessThan(LOG1MEXP_TOL[backend] ?? 4e-7);
   });
 
   it('the naive float32 log(1 - exp(-t)) fails where log1mexp does not (sanity of the test)', async () => {
