@@ -87,3 +87,75 @@ describeBackends('tf.addN of many tensors', () => {
     expect(Array.from(await g.data())).toEqual([66, 66, 66]); // sum_{i<12} i
   });
 });
+
+describeBackends('tf.pad of rank 5 and 6 (and the gradient of a 5-D slice)', () => {
+  // tfjs-backend-webgpu 4.22 cannot compile its pad shader past rank 4; registerWebGpuKernels fixes it.
+  const iota = (shape: number[]) =>
+    tf.reshape(tf.range(1, shape.reduce((a, b) => a * b, 1) + 1), shape);
+  /** Reference: pad a nested JS array (row-major) by hand. */
+  function padRef(x: number[], shape: number[], p: [number, number][], c: number): number[] {
+    const out = shape.map((d, i) => d + p[i][0] + p[i][1]);
+    const res = new Array(out.reduce((a, b) => a * b, 1)).fill(c);
+    const strides = (s: number[]) => s.map((_, i) => s.slice(i + 1).reduce((a, b) => a * b, 1));
+    const [si, so] = [strides(shape), strides(out)];
+    x.forEach((v, flat) => {
+      let o = 0;
+      shape.forEach((_, i) => {
+        o += ((Math.floor(flat / si[i]) % shape[i]) + p[i][0]) * so[i];
+      });
+      res[o] = v;
+    });
+    return res;
+  }
+  for (const [shape, p] of [
+    [
+      [2, 1, 2, 3, 2],
+      [
+        [0, 0],
+        [1, 0],
+        [0, 0],
+        [0, 0],
+        [1, 2],
+      ],
+    ],
+    [
+      [1, 2, 2, 1, 2, 3],
+      [
+        [1, 0],
+        [0, 0],
+        [0, 1],
+        [0, 0],
+        [0, 0],
+        [2, 0],
+      ],
+    ],
+    [
+      [2, 2, 1, 1, 3],
+      [
+        [0, 0],
+        [0, 0],
+        [0, 0],
+        [0, 0],
+        [0, 0],
+      ],
+    ],
+  ] as [number[], [number, number][]][]) {
+    it(`pads [${shape}] by ${JSON.stringify(p)}`, async () => {
+      const x = iota(shape);
+      const y = tf.pad(x, p, -1);
+      expect(y.shape).toEqual(shape.map((d, i) => d + p[i][0] + p[i][1]));
+      expect(Array.from(await y.data())).toEqual(padRef(Array.from(await x.data()), shape, p, -1));
+    });
+  }
+  it("a 5-D slice's gradient is ones on the slice, zeros elsewhere", async () => {
+    const x = iota([2, 3, 2, 2, 3]);
+    const g = tf.grad((t: tf.Tensor) => tf.sum(tf.slice(t, [0, 1, 0, 0, 1], [-1, 1, -1, -1, 1])))(
+      x,
+    );
+    const d = await g.data();
+    const want = Array.from({ length: 72 }, (_, i) =>
+      Math.floor(i / 12) % 3 === 1 && i % 3 === 1 ? 1 : 0,
+    );
+    expect(Array.from(d)).toEqual(want);
+  });
+});

@@ -1,13 +1,63 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /** Kernels this package registers for the webgpu backend (tfjs 4.22). */
-export const WEBGPU_KERNELS = ['AddN'] as const;
+export const WEBGPU_KERNELS = ['AddN', 'PadV2'] as const;
 
 interface WebGpuBackendLike extends tf.KernelBackend {
   device: { limits: { maxStorageBuffersPerShaderStage: number } };
+  incRef(dataId: tf.DataId): void;
 }
 
 let stockAddN: tf.KernelConfig | undefined;
+let stockPad: tf.KernelConfig | undefined;
+
+const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+/**
+ * `tf.pad` of a rank-5+ tensor: tfjs-backend-webgpu 4.22 writes its shader with a `vec5` (or
+ * vec6) index type WGSL does not have, so the pipeline is invalid and the output buffer keeps
+ * whatever it held (stale data from a reused buffer, silently). Every slice of a 5-D tensor
+ * differentiates into one (the mixture's `[N, H, W, K, C]` parameters), and a dilated conv's
+ * gradient too. Ours pads one axis at a time as a rank-3 `[before, axis, after]` view (a reshape
+ * shares the buffer); rank <= 4 goes to the stock kernel.
+ */
+const padWebGpu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const stock = stockPad!;
+  const x = (inputs as unknown as { x: tf.TensorInfo }).x;
+  const { paddings, constantValue } = attrs as unknown as {
+    paddings: [number, number][];
+    constantValue: number;
+  };
+  if (x.shape.length <= 4) return stock.kernelFunc({ inputs, backend, attrs });
+  const b = backend as WebGpuBackendLike;
+  const view = (t: tf.TensorInfo, shape: number[]): tf.TensorInfo => {
+    b.incRef(t.dataId);
+    return { dataId: t.dataId, shape, dtype: t.dtype };
+  };
+  const shape = [...x.shape];
+  let cur = view(x, shape);
+  for (let i = 0; i < shape.length; i++) {
+    const [before, after] = paddings[i];
+    if (before === 0 && after === 0) continue;
+    const three = [prod(shape.slice(0, i)), shape[i], prod(shape.slice(i + 1))];
+    const padded = stock.kernelFunc({
+      inputs: { x: { ...cur, shape: three } } as unknown as tf.NamedTensorInfoMap,
+      backend,
+      attrs: {
+        paddings: [
+          [0, 0],
+          [before, after],
+          [0, 0],
+        ],
+        constantValue,
+      } as unknown as tf.NamedAttrMap,
+    }) as tf.TensorInfo;
+    b.disposeData(cur.dataId);
+    shape[i] += before + after;
+    cur = { ...padded, shape: [...shape] };
+  }
+  return cur;
+};
 
 /**
  * `tf.addN` of n tensors: tfjs-backend-webgpu 4.22 binds all n inputs and the output to one
@@ -50,12 +100,20 @@ const addNWebGpu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
  * Idempotent; call after the webgpu backend's kernels are registered (importing it does).
  */
 export function registerWebGpuKernels(): string[] {
-  const current = tf.getKernel('AddN', 'webgpu');
-  if (!current) return [];
-  if (current.kernelFunc !== addNWebGpu) {
-    stockAddN = current;
-    tf.unregisterKernel('AddN', 'webgpu');
-    tf.registerKernel({ kernelName: 'AddN', backendName: 'webgpu', kernelFunc: addNWebGpu });
+  const ours: [string, tf.KernelFunc, (k: tf.KernelConfig) => void][] = [
+    ['AddN', addNWebGpu, (k) => (stockAddN = k)],
+    ['PadV2', padWebGpu, (k) => (stockPad = k)],
+  ];
+  const names: string[] = [];
+  for (const [name, kernelFunc, remember] of ours) {
+    const current = tf.getKernel(name, 'webgpu');
+    if (!current) continue;
+    if (current.kernelFunc !== kernelFunc) {
+      remember(current);
+      tf.unregisterKernel(name, 'webgpu');
+      tf.registerKernel({ kernelName: name, backendName: 'webgpu', kernelFunc });
+    }
+    names.push(name);
   }
-  return [...WEBGPU_KERNELS];
+  return names;
 }
