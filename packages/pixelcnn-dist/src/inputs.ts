@@ -78,7 +78,6 @@ export function conditionalBatchShape(
  * then be integers in [0, numClasses)).
  */
 export function encodeConditional(
-  fn: string,
   condFlat: tf.Tensor,
   c: ResolvedPixelCNNConfig,
   checkValues = true,
@@ -153,7 +152,7 @@ export function prepareLogProbInputs(
     return {
       batchShape,
       images: imgs as tf.Tensor4D,
-      h: encodeConditional(fn, condB, c, checkValues),
+      h: encodeConditional(condB, c, checkValues),
     };
   });
 }
@@ -197,7 +196,7 @@ export function prepareSampleConditional(
     const repeat = n / prod(cb);
     const flat = tf.reshape(cond, [prod(cb), ...cs]);
     const tiled = repeat === 1 ? flat : tf.tile(flat, [repeat, ...cs.map(() => 1)]);
-    return encodeConditional(fn, tiled, c);
+    return encodeConditional(tiled, c);
   });
 }
 
