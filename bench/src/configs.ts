@@ -66,7 +66,10 @@ export interface WorkerResult {
   skipped?: string;
   configs: Array<{
     name: string;
+    /** Effective parameters (our variables, = PixelCNN.numParameters). */
     parameters: number;
+    /** What Keras counts for TFP's network of the same config (full masked kernels). */
+    tfpKerasParameters: number;
     gflopForwardPerImage: number;
     loneConv?: { forwardGflops: number; trainGflops: number };
     train?: {

@@ -192,7 +192,7 @@ for (const c of o.configs) {
   const r = results.flatMap((x) => x.configs).find((x) => x.name === c);
   if (r) {
     console.log(
-      `${c}: ${CONFIGS[c].description}; ${(r.parameters / 1e6).toFixed(2)} M parameters, ${r.gflopForwardPerImage.toFixed(2)} GFLOP per image forward`,
+      `${c}: ${CONFIGS[c].description}; ${(r.parameters / 1e6).toFixed(2)} M effective parameters (TFP's Keras count ${(r.tfpKerasParameters / 1e6).toFixed(2)} M), ${r.gflopForwardPerImage.toFixed(2)} GFLOP per image forward`,
     );
   }
 }

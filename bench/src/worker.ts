@@ -2,7 +2,13 @@
 // backend starts, so each setting gets its own process). Prints progress on stderr and one line
 // `BENCH_RESULT {json}` on stdout. Run through `pnpm bench` (src/run.ts), not directly.
 import { describeAdapter, initBackend } from '@pixelcnn/backend';
-import { networkFlops, PixelCNN, samplingNoise, Trainer } from '@pixelcnn/pixelcnn-dist';
+import {
+  networkFlops,
+  PixelCNN,
+  parameterCounts,
+  samplingNoise,
+  Trainer,
+} from '@pixelcnn/pixelcnn-dist';
 import * as tf from '@tensorflow/tfjs-core';
 import { type BenchConfig, CONFIGS, type WorkerArgs, type WorkerResult } from './configs';
 
@@ -184,6 +190,10 @@ for (const name of args.configs) {
   const entry: WorkerResult['configs'][number] = {
     name,
     parameters: dist.numParameters,
+    tfpKerasParameters: parameterCounts(dist.plan, {
+      weightNorm: dist.config.useWeightNorm,
+      activation: dist.config.resnetActivation,
+    }).tfpKeras,
     gflopForwardPerImage: flops.forward / 1e9,
   };
   if (!args.skipTrain?.includes(name)) {

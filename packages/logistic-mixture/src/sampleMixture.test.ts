@@ -153,6 +153,31 @@ describeBackends('sampleMixture', () => {
     disposeMixtureParams(p);
   });
 
+  it('one component (K = 1, as in TFP tests: tfjs oneHot needs depth >= 2) equals the reference', async () => {
+    const N = 50;
+    const C = 3;
+    const { p, pixels } = randomParams(54, [N], 1, C);
+    const rng = mulberry32(98);
+    const uMix = Array.from({ length: N }, () => Math.fround(rng()));
+    const uLog = Array.from({ length: N * C }, () => Math.fround(rng()));
+    const noise = { mix: tf.tensor2d(uMix, [N, 1]), logistic: tf.tensor2d(uLog, [N, C]) };
+    const s = sampleMixture(p, { noise, low: 0, high: 255 });
+    const v = await s.values.data();
+    let mismatches = 0;
+    for (let n = 0; n < N; n++) {
+      const ref = sampleRef(pixels[n], [uMix[n]], uLog.slice(n * C, n * C + C), {
+        low: 0,
+        high: 255,
+        temperature: 1,
+        coupling: 'grid',
+      });
+      for (let c = 0; c < C; c++) if (v[n * C + c] !== ref.v[c]) mismatches++;
+    }
+    expect(mismatches).toBeLessThanOrEqual(1);
+    tf.dispose([noise.mix, noise.logistic, s.values, s.continuous]);
+    disposeMixtureParams(p);
+  });
+
   it('empirical frequencies match the pmf (chi-square, C = 1, 16 levels)', async () => {
     const n = 20000;
     for (const seed of [61, 62]) {

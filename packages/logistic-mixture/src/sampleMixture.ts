@@ -122,7 +122,11 @@ export function sampleMixture(p: MixtureParams, o: SampleMixtureOptions = {}): M
         ? p.logits
         : tf.sub(tf.div(p.logits, temperature), tf.log(tf.neg(tf.log(uMix))));
     // int32 one-hot then cast: tfjs-backend-wasm 4.22 writes int bits into a float32 oneHot.
-    const mask = tf.expandDims(tf.cast(tf.oneHot(tf.argMax(scores, -1), K), 'float32'), -1); // [..., K, 1]
+    // tfjs's oneHot needs depth >= 2: one component is always picked.
+    const mask =
+      K === 1
+        ? tf.onesLike(tf.expandDims(p.logits, -1))
+        : tf.expandDims(tf.cast(tf.oneHot(tf.argMax(scores, -1), K), 'float32'), -1); // [..., K, 1]
     const pick = (t: tf.Tensor) => tf.sum(tf.mul(t, mask), -2); // [..., K, n] -> [..., n]
     const locs = pick(p.locs);
     const scales =

@@ -69,7 +69,10 @@ describe('resolveConfig', () => {
     [{ imageShape: [8, 8, 1], dropoutP: 1 }, /dropoutP must be in \[0, 1\)/],
     [{ imageShape: [8, 8, 1], high: 0, low: 0 }, /low < high/],
     [{ imageShape: [8, 8, 1], high: 2.5 }, /low and high must be integers/],
-    [{ imageShape: [8, 8, 1], dtype: 'float64' }, /dtype must be 'float32'/],
+    [
+      { imageShape: [8, 8, 1], dtype: 'float64' },
+      /dtype 'float64' is not supported: only 'float32'/,
+    ],
     [{ imageShape: [8, 8, 1], numClasses: 3 }, /numClasses \(3\) needs conditionalShape \[\]/],
     [
       { imageShape: [8, 8, 1], conditionalShape: [0] },

@@ -41,8 +41,10 @@ export interface PixelCNNConfig {
   high?: number;
   /** Smallest pixel value (inclusive). Default 0. */
   low?: number;
-  /** Only 'float32' (tfjs has no general float64). */
+  /** Only 'float32': tfjs has no float64 tensors, so TFP's `dtype=tf.float64` is rejected. */
   dtype?: 'float32';
+  /** TFP's `name` (default 'PixelCNN'): the distribution's name, kept in saved files. */
+  name?: string;
   /** Ours: seed of the weight initialisation (default: random). */
   seed?: number | null;
   /** Ours: how the head's raw numbers become scales/coeffs. 'tfp' (default) or 'pixelcnnpp'. */
@@ -71,6 +73,7 @@ export interface ResolvedPixelCNNConfig {
   high: number;
   low: number;
   dtype: 'float32';
+  name: string;
   seed: number | null;
   convention: Convention;
   constantChannel: boolean;
@@ -92,6 +95,7 @@ export const PIXELCNN_DEFAULTS: Omit<ResolvedPixelCNNConfig, 'imageShape'> = {
   high: 255,
   low: 0,
   dtype: 'float32',
+  name: 'PixelCNN',
   seed: null,
   convention: 'tfp',
   constantChannel: true,
@@ -167,7 +171,12 @@ export function resolveConfig(config: PixelCNNConfig): ResolvedPixelCNNConfig {
     fail(`low and high must be integers with low < high, got low ${c.low}, high ${c.high}`);
   }
   if (c.dtype !== 'float32') {
-    fail(`dtype must be 'float32' (tfjs has no general float64 support), got '${c.dtype}'`);
+    fail(
+      `dtype '${c.dtype}' is not supported: only 'float32' (the default) works, because tfjs has no float64 tensors`,
+    );
+  }
+  if (typeof c.name !== 'string' || c.name.length === 0) {
+    fail(`name must be a non-empty string, got ${JSON.stringify(c.name)}`);
   }
   if (c.seed !== null && !Number.isFinite(c.seed)) fail(`seed must be a number, got ${c.seed}`);
   if (c.convention !== 'tfp' && c.convention !== 'pixelcnnpp') {

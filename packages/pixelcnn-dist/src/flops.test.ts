@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { conditionalUnits, resolveConfig } from './config';
-import { networkFlops } from './flops';
+import { networkFlops, parameterCounts } from './flops';
 import { networkPlan } from './networkPlan';
+import { PixelCNN } from './pixelCnn';
 
 const planOf = (c: Parameters<typeof resolveConfig>[0]) => {
   const r = resolveConfig(c);
@@ -38,5 +39,57 @@ describe('networkFlops', () => {
     expect(e.byKind.deconv).toBe(b.byKind.deconv);
     expect(e.byKind.conv).toBeLessThan(b.byKind.conv);
     expect(e.byKind.conv).toBeGreaterThan(b.byKind.conv / 2);
+  });
+});
+
+describe('parameterCounts', () => {
+  it("counts TFP's Keras parameters of a 4x4 two-hierarchy network by hand", () => {
+    // TFP's full kernels for (3, 3): first layer 5x3 and 3x3 (x2) over C = 1 input; gated
+    // resnets 3x3; stride-2 convs 4x4 (both streams); transposed 2x4 (vertical) and 2x2.
+    const plan = planOf({ imageShape: [4, 4, 1], numHierarchies: 2, numResnet: 1, numFilters: 4 });
+    const init = 15 * 4 + 4 + 2 * (9 * 4 + 4);
+    const stream = 9 * 8 * 4 + 4 + (9 * 8 * 8 + 8); // conv1 2F -> F, conv2 2F -> 2F
+    const skip = (ch: number) => 2 * ch * 4 + 4;
+    const down = stream + (stream + skip(4)); // vertical: no skip; horizontal: the vertical output
+    const up = stream + skip(4) + (stream + skip(8));
+    const resample = 2 * (16 * 4 * 4 + 4) + (8 * 4 * 4 + 4) + (4 * 4 * 4 + 4);
+    const head = 4 * 6 + 6;
+    const tfpKeras = init + down + down + up + 2 * up + resample + head;
+    expect(tfpKeras).toBe(10_038);
+    const off = parameterCounts(plan, { weightNorm: false, activation: 'concat_elu' });
+    expect(off.tfpKeras).toBe(tfpKeras);
+    // weight norm: g per output channel and TFP's scalar `initialized` flag per layer
+    const on = parameterCounts(plan, { weightNorm: true, activation: 'concat_elu' });
+    const outs = 3 * 4 + 10 * (4 + 8) + 8 * 4 + 4 * 4 + 6; // init, conv1+conv2, skips, resample, head
+    const flags = 3 + 10 * 2 + 8 + 4 + 1;
+    expect(on.tfpKeras - off.tfpKeras).toBe(outs + flags);
+    expect(on.effective - off.effective).toBe(outs);
+  });
+
+  it('gives the effective count = PixelCNN.numParameters, and 53.6 M / 94.2 M for TFP defaults', () => {
+    for (const c of [
+      { imageShape: [8, 8, 3], numHierarchies: 2, numResnet: 2, numFilters: 6 },
+      { imageShape: [8, 8, 1], useWeightNorm: false, resnetActivation: 'elu' },
+      { imageShape: [8, 8, 2], conditionalShape: [3], receptiveFieldDims: [4, 5] },
+      { imageShape: [8, 8, 1], conditionalShape: [], numClasses: 4, constantChannel: false },
+    ] as const) {
+      const r = resolveConfig({ numFilters: 4, numResnet: 1, ...c });
+      const dist = new PixelCNN(r);
+      const counts = parameterCounts(dist.plan, {
+        weightNorm: r.useWeightNorm,
+        activation: r.resnetActivation,
+      });
+      expect(counts.effective).toBe(dist.numParameters);
+      expect(counts.tfpKeras).toBeGreaterThan(counts.effective);
+      dist.dispose();
+    }
+    // the figures of bench/src/tfpBatch32.ts (TFP defaults, 28x28x1); 94.2 M measured with TFP
+    const tfp = resolveConfig({ imageShape: [28, 28, 1] });
+    const counts = parameterCounts(networkPlan(tfp, 0, 30), {
+      weightNorm: true,
+      activation: 'concat_elu',
+    });
+    expect((counts.effective / 1e6).toFixed(1)).toBe('53.6');
+    expect((counts.tfpKeras / 1e6).toFixed(1)).toBe('94.2');
   });
 });

@@ -62,3 +62,69 @@ export function networkFlops(
   const forward = conv + deconv + pointwise;
   return { forward, train: 3 * forward, byKind: { conv, deconv, pointwise } };
 }
+
+/** Parameter counts of a network (see {@link parameterCounts}). */
+export interface ParameterCounts {
+  /** Scalars of our variables (= {@link PixelCNN.numParameters}): every one is used. */
+  effective: number;
+  /**
+   * What Keras's `count_params()` reports for TFP's network of the same config: its masked
+   * kernels are full windows (3x3 for the default receptive field, where ours are 2x3 and 2x2)
+   * whose masked entries are stored but always zero, its input has no constant channel, and every
+   * WeightNorm wrapper adds a scalar `initialized` flag.
+   */
+  tfpKeras: number;
+}
+
+/**
+ * Effective (ours) and TFP-Keras parameter counts of a plan, from the layer shapes alone.
+ * `weightNorm` adds g per output channel (and TFP's flag per layer); the conditioning projections
+ * are plain dense layers in both.
+ */
+export function parameterCounts(
+  plan: NetworkPlan,
+  o: { weightNorm: boolean; activation: ResolvedPixelCNNConfig['resnetActivation'] },
+): ParameterCounts {
+  const act = (ch: number) => (o.activation === 'concat_elu' ? 2 : 1) * ch;
+  const wn = o.weightNorm ? 1 : 0;
+  let effective = 0;
+  let tfpKeras = 0;
+  /** A (weight-normalised) layer with `weights` kernel entries and `out` outputs. */
+  const layer = (weights: number, tfpWeights: number, out: number, normalised = true) => {
+    const extra = out + (normalised ? wn * out : 0);
+    effective += weights + extra;
+    tfpKeras += tfpWeights + extra + (normalised ? wn : 0);
+  };
+  const area = (k: [number, number]) => k[0] * k[1];
+  const conv = (s: ConvSpec, tfpIn = s.inChannels) =>
+    layer(
+      area(s.kernelSize) * s.inChannels * s.outChannels,
+      area(s.tfpKernelSize) * tfpIn * s.outChannels,
+      s.outChannels,
+    );
+  const F = plan.filters;
+  for (const s of [plan.init.vertical, plan.init.horizontalUp, plan.init.horizontalLeft]) {
+    conv(s, plan.channels);
+  }
+  for (const b of plan.blocks) {
+    if (b.kind !== 'resnet') {
+      conv(b.vertical);
+      conv(b.horizontal);
+      continue;
+    }
+    for (const s of [b.vertical, b.horizontal]) {
+      layer(area(s.kernelSize) * act(F) * F, area(s.tfpKernelSize) * act(F) * F, F); // conv1
+      if (s.skipChannels > 0) {
+        layer(act(s.skipChannels) * F, act(s.skipChannels) * F, F); // skip (1x1)
+      }
+      const c2 = area(s.kernelSize) * act(F) * 2 * F;
+      layer(c2, (c2 / area(s.kernelSize)) * area(s.tfpKernelSize), 2 * F); // conv2
+      if (plan.conditionalUnits > 0) {
+        const u = plan.conditionalUnits * 2 * F;
+        layer(u, u, 2 * F, false); // conditioning projection
+      }
+    }
+  }
+  layer(F * plan.headUnits, F * plan.headUnits, plan.headUnits); // head
+  return { effective, tfpKeras };
+}

@@ -9,7 +9,7 @@ export {
   type ResolvedPixelCNNConfig,
   resolveConfig,
 } from './config';
-export { type NetworkFlops, networkFlops } from './flops';
+export { type NetworkFlops, networkFlops, type ParameterCounts, parameterCounts } from './flops';
 export {
   broadcastShapes,
   type PrefixInput,

@@ -27,15 +27,16 @@ describe('broadcastShapes', () => {
 });
 
 describe('sampleShapeOf', () => {
-  it('accepts a count or a shape and rejects n < 1', () => {
+  it('accepts a count, a shape, or none / [] (one sample, as TFP) and rejects n < 1', () => {
     expect(sampleShapeOf('sample', 3)).toEqual([3]);
     expect(sampleShapeOf('sample', [2, 3])).toEqual([2, 3]);
+    expect(sampleShapeOf('sample', [])).toEqual([]);
+    expect(sampleShapeOf('sample', undefined)).toEqual([]);
     expect(() => sampleShapeOf('sample', 0)).toThrow(
-      'Error in sample: n must be an integer >= 1 or a non-empty array of them, got 0',
+      'Error in sample: n must be an integer >= 1 or an array of them (a sample shape; [] or none for one sample), got 0',
     );
     expect(() => sampleShapeOf('sample', [2, 0])).toThrow(/n must be an integer >= 1/);
     expect(() => sampleShapeOf('sample', 1.5)).toThrow(/n must be an integer >= 1/);
-    expect(() => sampleShapeOf('sample', [])).toThrow(/n must be an integer >= 1/);
   });
 });
 
@@ -152,8 +153,20 @@ describeBackends('prepareSampleConditional', () => {
     expect(Array.from(await h.data())).toEqual([1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3]);
     const one = prepareSampleConditional('sample', [4], [5, 6], vec)!;
     expect(Array.from(await one.data())).toEqual([5, 6, 5, 6, 5, 6, 5, 6]);
+    // TFP's rule is divisibility only: 6 samples of 3 conditions tile them twice
+    const six = prepareSampleConditional(
+      'sample',
+      [6],
+      [
+        [1, 1],
+        [2, 2],
+        [3, 3],
+      ],
+      vec,
+    )!;
+    expect(Array.from(await six.data())).toEqual([1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3]);
   });
-  it('requires the sample shape to end with the conditional batch shape', () => {
+  it('requires the sample count to be a multiple of the conditional batch', () => {
     expect(() =>
       prepareSampleConditional(
         'sample',
@@ -166,7 +179,7 @@ describeBackends('prepareSampleConditional', () => {
         vec,
       ),
     ).toThrow(
-      "Error in sample: the sample shape [4] must end with the conditional input's batch shape [3] (TFP's rule)",
+      'Error in sample: 4 samples (sample shape [4]) is not a multiple of the 3 conditional inputs (batch shape [3]); TFP tiles the conditional inputs, so ask for a multiple of 3',
     );
   });
 });

@@ -158,9 +158,11 @@ export function prepareLogProbInputs(
 }
 
 /**
- * TFP's `_sample_n` conditioning: a conditional input with batch shape `cb` needs a sample shape
- * ending with `cb` (a conditional input without batch dims gives every sample the same condition).
- * Returns h `[prod(sampleShape), units]`, repeating the conditional batch as the sample's fastest dims.
+ * TFP's `_sample_n` conditioning: a conditional input with batch shape `cb` (none: `[1]`) is
+ * tiled `prod(sampleShape) / prod(cb)` times, so the sample count must be a multiple of
+ * `prod(cb)`; with a sample shape ending in `cb`, sample `[..., i]` gets condition `i`
+ * (`sample(6, { conditionalInput: [1, 2, 3] })` gives conditions 1, 2, 3, 1, 2, 3).
+ * Returns h `[prod(sampleShape), units]`.
  */
 export function prepareSampleConditional(
   fn: string,
@@ -185,27 +187,29 @@ export function prepareSampleConditional(
   return tf.tidy(() => {
     const cond = toFloatTensor(conditionalInput);
     const cb = conditionalBatchShape(fn, cond, c);
-    const tail = sampleShape.slice(sampleShape.length - cb.length);
-    if (cb.length > sampleShape.length || cb.some((d, i) => tail[i] !== d)) {
+    const n = prod(sampleShape);
+    const m = prod(cb);
+    if (n % m !== 0) {
       throw new Error(
-        `Error in ${fn}: the sample shape ${fmt(sampleShape)} must end with the conditional input's batch shape ${fmt(cb)} (TFP's rule)`,
+        `Error in ${fn}: ${n} samples (sample shape ${fmt(sampleShape)}) is not a multiple of the ${m} conditional inputs (batch shape ${fmt(cb)}); TFP tiles the conditional inputs, so ask for a multiple of ${m}`,
       );
     }
     const cs = c.conditionalShape!;
-    const n = prod(sampleShape);
-    const repeat = n / prod(cb);
-    const flat = tf.reshape(cond, [prod(cb), ...cs]);
-    const tiled = repeat === 1 ? flat : tf.tile(flat, [repeat, ...cs.map(() => 1)]);
+    const flat = tf.reshape(cond, [m, ...cs]);
+    const tiled = n === m ? flat : tf.tile(flat, [n / m, ...cs.map(() => 1)]);
     return encodeConditional(tiled, c);
   });
 }
 
-/** Normalise `n` (a count or a sample shape) to a sample shape, each entry an integer >= 1. */
-export function sampleShapeOf(fn: string, n: number | readonly number[]): number[] {
-  const s = typeof n === 'number' ? [n] : [...n];
-  if (!Array.isArray(s) || s.length === 0 || !s.every((d) => Number.isInteger(d) && d >= 1)) {
+/**
+ * Normalise `n` (a count or a sample shape; none or `[]`: one sample, TFP's `sample()`) to a
+ * sample shape, each entry an integer >= 1.
+ */
+export function sampleShapeOf(fn: string, n: number | readonly number[] | undefined): number[] {
+  const s = n === undefined ? [] : typeof n === 'number' ? [n] : Array.isArray(n) ? [...n] : null;
+  if (s === null || !s.every((d) => Number.isInteger(d) && d >= 1)) {
     throw new Error(
-      `Error in ${fn}: n must be an integer >= 1 or a non-empty array of them, got ${JSON.stringify(n)}`,
+      `Error in ${fn}: n must be an integer >= 1 or an array of them (a sample shape; [] or none for one sample), got ${JSON.stringify(n)}`,
     );
   }
   return s;

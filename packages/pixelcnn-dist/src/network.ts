@@ -29,6 +29,7 @@ import type {
   NetworkPlan,
   ResampleSpec,
   ResnetSpec,
+  ResnetStreamSpec,
 } from './networkPlan';
 
 /** The masked-conv function of each {@link ConvKind}, with the plan's stride. */
@@ -146,10 +147,37 @@ export function normalizedLayers(p: NetworkParams): NormalizedLayer[] {
 }
 
 /**
- * Create the network's variables for a plan. `namePrefix` makes the tfjs variable names unique
- * per instance (tfjs registers variables engine-wide by name); saved files use the stable names of
- * {@link networkVariables}. `seed` makes the initialisation reproducible (each layer gets its own
- * seed derived from it).
+ * TFP's initialisation of a layer (Keras defaults under its WeightNorm wrapper): v ~
+ * glorot_uniform, i.e. U(-l, l) with l = sqrt(6 / (fanIn + fanOut)), the fans those of TFP's full
+ * masked kernel; g = ||v|| per output channel (WeightNorm's `_init_norm`), so the effective
+ * kernel starts equal to v; b = 0. Data-dependent init later sets g and b from a batch.
+ */
+function tfpInit(
+  p: ConvParams | DenseParams,
+  fanIn: number,
+  fanOut: number,
+  seed: number | undefined,
+): void {
+  tf.tidy(() => {
+    const limit = Math.sqrt(6 / (fanIn + fanOut));
+    const v = tf.randomUniform(p.v.shape, -limit, limit, 'float32', seed);
+    p.v.assign(v);
+    if (p.g) {
+      const outAxis = 'kernelSize' in p ? (p.transposed ? 2 : 3) : 1;
+      const axes = p.v.shape.map((_, i) => i).filter((i) => i !== outAxis);
+      p.g.assign(tf.sqrt(tf.sum(tf.square(v), axes)));
+    }
+  });
+}
+
+const area = (k: readonly [number, number]) => k[0] * k[1];
+
+/**
+ * Create the network's variables for a plan, initialised as TFP does (see {@link tfpInit}; the
+ * conditioning projections N(0, 0.05), TFP's `random_normal`). `namePrefix` makes the tfjs
+ * variable names unique per instance (tfjs registers variables engine-wide by name); saved files
+ * use the stable names of {@link networkVariables}. `seed` makes the initialisation reproducible
+ * (each layer gets its own seed derived from it).
  */
 export function createNetworkParams(
   plan: NetworkPlan,
@@ -174,12 +202,11 @@ export function createNetworkParams(
       name: `${o.namePrefix}/${name}`,
     });
     created.push(p);
+    const k = area(spec.tfpKernelSize);
+    tfpInit(p, k * spec.inChannels, k * spec.outChannels, nextSeed());
     return p;
   };
-  const resnet = (
-    s: { kernelSize: [number, number]; skipChannels: number },
-    name: string,
-  ): GatedResnetParams => {
+  const resnet = (s: ResnetStreamSpec, name: string): GatedResnetParams => {
     const p = createGatedResnetParams({
       channels: plan.filters,
       kernelSize: s.kernelSize,
@@ -191,6 +218,11 @@ export function createNetworkParams(
       name: `${o.namePrefix}/${name}`,
     });
     created.push(p);
+    const k = area(s.tfpKernelSize);
+    const width = p.conv1.inChannels; // activation width of F
+    tfpInit(p.conv1, k * width, k * plan.filters, nextSeed());
+    tfpInit(p.conv2, k * width, k * 2 * plan.filters, nextSeed());
+    if (p.skip) tfpInit(p.skip, p.skip.inUnits, p.skip.outUnits, nextSeed());
     return p;
   };
   try {
@@ -222,6 +254,8 @@ export function createNetworkParams(
       seed: nextSeed(),
       name: `${o.namePrefix}/head`,
     });
+    created.push(head);
+    tfpInit(head, plan.filters, plan.headUnits, nextSeed());
     return { plan, activation: o.activation, init, blocks, head };
   } catch (e) {
     for (const p of created) {

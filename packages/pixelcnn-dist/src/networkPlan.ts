@@ -22,6 +22,19 @@ export interface ConvSpec {
   outChannels: number;
   /** 1, or 2 for the down-sampling convs. Transposed convs always double H and W. */
   strides: 1 | 2;
+  /**
+   * The kernel TFP's Keras layer has for this conv: a full (masked) kernel, of which only our
+   * `kernelSize` entries are not masked to zero. Gives TFP's parameter count and the fans of its
+   * glorot_uniform initialisation.
+   */
+  tfpKernelSize: [number, number];
+}
+
+/** One stream of a gated resnet: its conv kernel (ours and TFP's masked one) and skip input. */
+export interface ResnetStreamSpec {
+  kernelSize: [number, number];
+  tfpKernelSize: [number, number];
+  skipChannels: number;
 }
 
 /**
@@ -51,8 +64,8 @@ export interface ResnetSpec {
   index: number;
   /** [h, w] the block works at. */
   resolution: [number, number];
-  vertical: { kernelSize: [number, number]; skipChannels: number };
-  horizontal: { kernelSize: [number, number]; skipChannels: number };
+  vertical: ResnetStreamSpec;
+  horizontal: ResnetStreamSpec;
 }
 
 /** Stride-2 causal convs (downsampling pass) or transposed convs (upsampling pass) for both streams. */
@@ -93,10 +106,47 @@ export interface NetworkPlan {
 const convSpec = (
   kind: ConvKind,
   kernelSize: [number, number],
+  tfpKernelSize: [number, number],
   inChannels: number,
   outChannels: number,
   strides: 1 | 2 = 1,
-): ConvSpec => ({ kind, kernelSize, inChannels, outChannels, strides });
+): ConvSpec => ({
+  kind,
+  kernelSize,
+  inChannels,
+  outChannels,
+  strides,
+  // rows = 2 gives TFP's transposed vertical kernel height 0 (TFP cannot build it): use ours
+  tfpKernelSize: tfpKernelSize[0] > 0 && tfpKernelSize[1] > 0 ? tfpKernelSize : kernelSize,
+});
+
+/**
+ * TFP's (full, masked) Keras kernel sizes for receptive field (rows, cols), from pixel_cnn.py's
+ * `_PixelCNNNetwork.build`: the first layer's vertical (2 rows-1, cols) and horizontal (3, cols)
+ * convs, the gated resnets' (2 rows-3, cols) / (3, cols), the stride-2 convs (2(rows-1), cols+1) /
+ * (4, 2(cols//2+1)) and transposed convs (2(rows-1)-2, cols+1) / (2, 2(cols//2+1)-2).
+ */
+export function tfpKernelSizes(rows: number, cols: number): TfpKernelSizes {
+  const hw = Math.floor(cols / 2) + 1;
+  return {
+    initVertical: [2 * rows - 1, cols],
+    initHorizontal: [3, cols],
+    resnet: { vertical: [2 * rows - 3, cols], horizontal: [3, cols] },
+    downsample: { vertical: [2 * (rows - 1), cols + 1], horizontal: [4, 2 * hw] },
+    upsample: { vertical: [2 * (rows - 1) - 2, cols + 1], horizontal: [2, 2 * hw - 2] },
+  };
+}
+
+type Kernel = [number, number];
+
+/** See {@link tfpKernelSizes}. */
+export interface TfpKernelSizes {
+  initVertical: Kernel;
+  initHorizontal: Kernel;
+  resnet: Record<Stream, Kernel>;
+  downsample: Record<Stream, Kernel>;
+  upsample: Record<Stream, Kernel>;
+}
 
 /**
  * The network of a config as a plain data structure (no tensors): layer kinds, kernel sizes,
@@ -116,12 +166,24 @@ export function networkPlan(
   const half = (cols - 1) / 2;
   const vKernel: [number, number] = [rows - 1, cols];
   const hKernel: [number, number] = [2, half + 1];
+  const tfp = tfpKernelSizes(rows, cols);
 
   const init: InitSpec = {
-    vertical: convSpec('downShiftedConv2d', vKernel, inputChannels, F),
-    horizontalUp: convSpec('downShiftedConv2d', [1, cols], inputChannels, F),
-    horizontalLeft: convSpec('downRightShiftedConv2d', [2, half], inputChannels, F),
+    vertical: convSpec('downShiftedConv2d', vKernel, tfp.initVertical, inputChannels, F),
+    horizontalUp: convSpec('downShiftedConv2d', [1, cols], tfp.initHorizontal, inputChannels, F),
+    horizontalLeft: convSpec(
+      'downRightShiftedConv2d',
+      [2, half],
+      tfp.initHorizontal,
+      inputChannels,
+      F,
+    ),
   };
+  const stream = (s: Stream, skipChannels: number): ResnetStreamSpec => ({
+    kernelSize: s === 'vertical' ? vKernel : hKernel,
+    tfpKernelSize: tfp.resnet[s],
+    skipChannels,
+  });
 
   const blocks: BlockSpec[] = [];
   // Skip lists (one per stream; they move in lockstep), holding resolutions. The init output is
@@ -140,8 +202,8 @@ export function networkPlan(
         hierarchy: i,
         index: j,
         resolution: res,
-        vertical: { kernelSize: vKernel, skipChannels: 0 },
-        horizontal: { kernelSize: hKernel, skipChannels: F },
+        vertical: stream('vertical', 0),
+        horizontal: stream('horizontal', F),
       });
       skips.push(res);
       pushes++;
@@ -154,8 +216,8 @@ export function networkPlan(
         hierarchy: i,
         from: res,
         to,
-        vertical: convSpec('downShiftedConv2d', vKernel, F, F, 2),
-        horizontal: convSpec('downRightShiftedConv2d', hKernel, F, F, 2),
+        vertical: convSpec('downShiftedConv2d', vKernel, tfp.downsample.vertical, F, F, 2),
+        horizontal: convSpec('downRightShiftedConv2d', hKernel, tfp.downsample.horizontal, F, F, 2),
       });
       res = to;
       skips.push(res);
@@ -185,8 +247,8 @@ export function networkPlan(
         hierarchy: i,
         index: j,
         resolution: res,
-        vertical: { kernelSize: vKernel, skipChannels: F },
-        horizontal: { kernelSize: hKernel, skipChannels: 2 * F },
+        vertical: stream('vertical', F),
+        horizontal: stream('horizontal', 2 * F),
       });
     }
     if (i < c.numHierarchies - 1) {
@@ -197,8 +259,8 @@ export function networkPlan(
         hierarchy: i,
         from: res,
         to,
-        vertical: convSpec('downShiftedDeconv2d', vKernel, F, F, 2),
-        horizontal: convSpec('downRightShiftedDeconv2d', hKernel, F, F, 2),
+        vertical: convSpec('downShiftedDeconv2d', vKernel, tfp.upsample.vertical, F, F, 2),
+        horizontal: convSpec('downRightShiftedDeconv2d', hKernel, tfp.upsample.horizontal, F, F, 2),
       });
       res = to;
     }

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import type { PixelCNNConfig } from './config';
-import { PixelCNN } from './pixelCnn';
+import { PixelCNN, samplingNoise } from './pixelCnn';
 
 /**
  * TFP's PixelCnnTest / ConditionalPixelCnnTest (pixel_cnn_test.py), ported: 8x8x3 images with
@@ -353,5 +353,114 @@ describeBackends('PixelCNN validation', () => {
     expect(() => new PixelCNN({ imageShape: [7, 7, 1], numHierarchies: 2 })).toThrow(
       /divisible by 2\^\(numHierarchies-1\) = 2/,
     );
+  });
+});
+
+describeBackends('PixelCNN TFP semantics (issue 16)', () => {
+  const small = (o: Partial<PixelCNNConfig> = {}) =>
+    new PixelCNN({
+      imageShape: [4, 4, 1],
+      high: 3,
+      numResnet: 1,
+      numHierarchies: 2,
+      numFilters: 4,
+      numLogisticMix: 2,
+      seed: 8,
+      ...o,
+    });
+
+  it('initialises as TFP: v ~ glorot_uniform over the masked kernel, g = ||v||, b = 0', async () => {
+    for (const useWeightNorm of [false, true]) {
+      const dist = small({ numFilters: 16, useWeightNorm, useDataInit: false });
+      const named = new Map(dist.namedVariables().map((n) => [n.name, n.variable]));
+      // conv1 of a vertical gated resnet: TFP kernel (2 rows - 3, cols) = 3x3, in 2F (concat_elu), out F
+      const v = named.get('down0/resnet0/vertical/conv1/v')!;
+      expect(v.shape).toEqual([2, 3, 32, 16]); // ours: only the 2x3 unmasked part
+      const limit = Math.sqrt(6 / (9 * 32 + 9 * 16));
+      const data = await v.data();
+      let sq = 0;
+      for (const x of data) {
+        expect(Math.abs(x)).toBeLessThanOrEqual(limit);
+        sq += x * x;
+      }
+      // variance of U(-l, l) is l^2 / 3 (3072 draws: within 10%)
+      expect(sq / data.length / ((limit * limit) / 3)).toBeGreaterThan(0.9);
+      expect(sq / data.length / ((limit * limit) / 3)).toBeLessThan(1.1);
+      expect(Array.from(await named.get('down0/resnet0/vertical/conv1/b')!.data())).toEqual(
+        new Array(16).fill(0),
+      );
+      const g = named.get('down0/resnet0/vertical/conv1/g');
+      expect(g !== undefined).toBe(useWeightNorm);
+      if (g) {
+        const norms = await tf.tidy(() => tf.sqrt(tf.sum(tf.square(v), [0, 1, 2]))).data();
+        const gs = await g.data();
+        for (let o = 0; o < 16; o++) expect(gs[o]).toBeCloseTo(norms[o], 5);
+      }
+      dist.dispose();
+    }
+  });
+
+  it('logProb with validate: false floors values and gives -inf outside [low, high]; prob = exp', async () => {
+    const dist = small({ useWeightNorm: false });
+    const base = tf.tidy(() => tf.floor(tf.randomUniform([3, 4, 4, 1], 0, 4, 'float32', 3)));
+    const shifted = tf.tidy(() => tf.add(base, 0.6)); // floors back to base
+    const bad = tf.tidy(() =>
+      tf.concat([tf.fill([1, 4, 4, 1], 7), tf.fill([1, 4, 4, 1], -1), tf.slice(base, 2, 1)]),
+    );
+    const ref = await dist.logProb(base).data();
+    const floored = await dist.logProb(shifted, { validate: false }).data();
+    for (let i = 0; i < 3; i++) expect(floored[i]).toBeCloseTo(ref[i], 4);
+    const out = await dist.logProb(bad, { validate: false }).data();
+    expect([out[0], out[1]]).toEqual([-Infinity, -Infinity]);
+    expect(out[2]).toBeCloseTo(ref[2], 4);
+    const p = await dist.prob(base).data();
+    for (let i = 0; i < 3; i++) expect(p[i]).toBeCloseTo(Math.exp(ref[i]), 6);
+    // with validate (the default): NaN for the bad images instead (no data read)
+    const checked = await dist.logProb(bad).data();
+    expect([Number.isNaN(checked[0]), Number.isNaN(checked[1])]).toEqual([true, true]);
+    expect(checked[2]).toBeCloseTo(ref[2], 4);
+    tf.dispose([base, shifted, bad]);
+    dist.dispose();
+  });
+
+  it("sample() gives one [H, W, C] image; a conditional batch is tiled (TFP's rule)", async () => {
+    const dist = small({ conditionalShape: [], numClasses: 3, useWeightNorm: false });
+    const one = await dist.sample({ conditionalInput: 2, seed: 1 });
+    expect(one.shape).toEqual([4, 4, 1]);
+    const same = await dist.sample([], { conditionalInput: 2, seed: 1 });
+    expect(Array.from(await same.data())).toEqual(Array.from(await one.data()));
+    // the same noise for every sample: samples with the same condition are the same image
+    const n1 = samplingNoise(dist.config, 1, 5);
+    const noise = {
+      mix: tf.tile(n1.mix, [6, 1, 1, 1]) as tf.Tensor4D,
+      logistic: tf.tile(n1.logistic, [6, 1, 1, 1]) as tf.Tensor4D,
+    };
+    const six = await dist.sample(6, { conditionalInput: [0, 1, 2], noise });
+    expect(six.shape).toEqual([6, 4, 4, 1]);
+    const imgs = (await six.array()) as number[][][][];
+    expect(imgs[3]).toEqual(imgs[0]); // conditions [0, 1, 2, 0, 1, 2]
+    expect(imgs[4]).toEqual(imgs[1]);
+    expect(imgs[5]).toEqual(imgs[2]);
+    const shaped = await dist.sample([2, 3], { conditionalInput: [0, 1, 2], noise });
+    expect(await shaped.array()).toEqual([imgs.slice(0, 3), imgs.slice(3)]);
+    tf.dispose([n1.mix, n1.logistic, noise.mix, noise.logistic]);
+    await expect(dist.sample(4, { conditionalInput: [0, 1, 2] })).rejects.toThrow(
+      /4 samples \(sample shape \[4\]\) is not a multiple of the 3 conditional inputs/,
+    );
+    tf.dispose([one, same, six, shaped]);
+    dist.dispose();
+  });
+
+  it("takes TFP's name option (default 'PixelCNN'), kept in saved files", async () => {
+    const a = small();
+    expect(a.name).toBe('PixelCNN');
+    const b = small({ name: 'digits' });
+    expect(b.name).toBe('digits');
+    const c = PixelCNN.fromArtifacts(await b.toArtifacts());
+    expect(c.name).toBe('digits');
+    expect(() => small({ name: '' })).toThrow(
+      'Error in PixelCNN: name must be a non-empty string, got ""',
+    );
+    for (const d of [a, b, c]) d.dispose();
   });
 });

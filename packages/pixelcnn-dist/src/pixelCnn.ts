@@ -47,16 +47,21 @@ export interface LogProbOptions {
   /** Seed of the dropout masks when training (default: random). */
   seed?: number;
   /**
-   * Give NaN for an image with a pixel that is not an integer in [low, high], or a class label
-   * outside [0, numClasses) (computed on the device: no data read). Default true. Labels given as
-   * numbers (not a tensor) are checked on the host and throw.
+   * Default true: an image with a pixel that is not an integer in [low, high], or a class label
+   * outside [0, numClasses), gets NaN (computed on the device: no data read); labels given as
+   * numbers (not a tensor) are checked on the host and throw. With false, TFP's semantics: values
+   * are floored and an image with a value outside [low, high] has log-probability -inf.
    */
   validate?: boolean;
 }
 
 /** Options of {@link PixelCNN.sample}. */
 export interface SampleOptions {
-  /** Conditioning input: `conditionalShape` (every sample), or `[...cb, ...conditionalShape]` with the sample shape ending in cb. */
+  /**
+   * Conditioning input: `conditionalShape` (every sample), or `[...cb, ...conditionalShape]`,
+   * tiled over the samples as TFP does (the sample count must be a multiple of prod(cb); a sample
+   * shape ending in cb gives sample `[..., i]` condition i).
+   */
   conditionalInput?: TensorInput;
   /** Same seed -> same samples (ignored when `noise` is given). Default: random. */
   seed?: number;
@@ -134,6 +139,8 @@ export class PixelCNN {
   readonly eventShape: [number, number, number];
   /** Always `[]` (TFP). */
   readonly batchShape: number[] = [];
+  /** Always 'float32' (TFP's `dtype`; tfjs has no float64). */
+  readonly dtype = 'float32' as const;
   /** The network as data (layers, kernel sizes, skip bookkeeping). */
   readonly plan: NetworkPlan;
   /** The network's parameters (per layer; for samplers and inspection). */
@@ -158,6 +165,11 @@ export class PixelCNN {
     });
     this.named = networkVariables(this.params);
     this.isInitialized = !(c.useDataInit && c.useWeightNorm);
+  }
+
+  /** TFP's `name` (config option, default 'PixelCNN'). */
+  get name(): string {
+    return this.config.name;
   }
 
   /** Whether data-dependent init has run (always true when it is off). */
@@ -219,23 +231,27 @@ export class PixelCNN {
   logProb(images: TensorInput, o: LogProbOptions = {}): tf.Tensor {
     const fn = 'logProb';
     this.check(fn);
+    const validate = o.validate ?? true;
     return tf.tidy(() => {
-      const x = toFloatTensor(images);
-      const inputs = prepareLogProbInputs(
-        fn,
-        x,
-        o.conditionalInput,
-        this.config,
-        o.validate ?? true,
-      );
+      // TFP's QuantizedDistribution floors values (a no-op on valid ones)
+      const x = validate ? toFloatTensor(images) : tf.floor(toFloatTensor(images));
+      const inputs = prepareLogProbInputs(fn, x, o.conditionalInput, this.config, validate);
       const raw = this.rawFor(inputs, o);
-      const lp = imageLogProb(this.mixture(raw), inputs.images, {
-        low: this.config.low,
-        high: this.config.high,
-        validate: o.validate ?? true, // NaN for an image with a bad pixel (no data read)
-      }); // [N]
+      const { low, high } = this.config;
+      // validate: NaN for an image with a bad pixel (no data read)
+      let lp = imageLogProb(this.mixture(raw), inputs.images, { low, high, validate }); // [N]
+      if (!validate) {
+        // outside the support: probability 0, as TFP
+        const out = tf.logicalOr(tf.less(inputs.images, low), tf.greater(inputs.images, high));
+        lp = tf.where(tf.any(out, [1, 2, 3]), tf.fill(lp.shape, -Infinity), lp);
+      }
       return tf.reshape(lp, inputs.batchShape);
     });
+  }
+
+  /** Probability per image, `exp(logProb)` (TFP's `prob`); same arguments and shape. */
+  prob(images: TensorInput, o: LogProbOptions = {}): tf.Tensor {
+    return tf.tidy(() => tf.exp(this.logProb(images, o)));
   }
 
   /**
@@ -318,14 +334,27 @@ export class PixelCNN {
 
   /**
    * Draw samples `[...sampleShape, H, W, C]` (float32 integers in [low, high]). `n` is a count or
-   * a sample shape; with a batch of conditional inputs (batch shape cb) the sample shape must end
-   * with cb (TFP). Sequential in raster order; the default cached sampler computes each layer's
-   * activation once (about one forward pass of work), the naive one runs H*W forward passes.
+   * a sample shape; none or `[]` draws one image `[H, W, C]` (TFP's `sample()`). A batch of
+   * conditional inputs (batch shape cb) is tiled over the samples (TFP: the count must be a
+   * multiple of prod(cb)). Sequential in raster order; the default cached sampler computes each
+   * layer's activation once (about one forward pass of work), the naive one runs H*W forward
+   * passes. `sample(options)` is `sample([], options)` (TFP's `sample(conditional_input=...)`).
    */
-  async sample(n: number | readonly number[], o: SampleOptions = {}): Promise<tf.Tensor> {
+  async sample(options?: SampleOptions): Promise<tf.Tensor>;
+  async sample(n?: number | readonly number[], options?: SampleOptions): Promise<tf.Tensor>;
+  async sample(
+    nOrOptions?: number | readonly number[] | SampleOptions,
+    options: SampleOptions = {},
+  ): Promise<tf.Tensor> {
     const fn = 'sample';
     this.check(fn);
-    const sampleShape = sampleShapeOf(fn, n);
+    const isOptions =
+      nOrOptions != null && typeof nOrOptions === 'object' && !Array.isArray(nOrOptions);
+    const o = isOptions ? (nOrOptions as SampleOptions) : options;
+    const sampleShape = sampleShapeOf(
+      fn,
+      isOptions ? undefined : (nOrOptions as number[] | undefined),
+    );
     const total = prod(sampleShape);
     const [H, W, C] = this.eventShape;
     const K = this.config.numLogisticMix;
