@@ -54,6 +54,12 @@ export interface PixelCNNConfig {
    * zero padding differs from a mid-grey pixel (value 0 after scaling). TFP does not. Default true.
    */
   constantChannel?: boolean;
+  /**
+   * Ours: the std the data-dependent init gives the second conv of every gated resnet (the gate's
+   * input). PixelCNN++'s `init_scale` is 0.1 (blocks start near identity); TFP's WeightNorm data
+   * init uses 1.
+   */
+  gateInitScale?: number;
 }
 
 /** A config with every default filled in (what {@link PixelCNN.config} holds and what is saved). */
@@ -77,6 +83,7 @@ export interface ResolvedPixelCNNConfig {
   seed: number | null;
   convention: Convention;
   constantChannel: boolean;
+  gateInitScale: number;
 }
 
 /** TFP's defaults (and ours for the options TFP lacks). */
@@ -99,7 +106,17 @@ export const PIXELCNN_DEFAULTS: Omit<ResolvedPixelCNNConfig, 'imageShape'> = {
   seed: null,
   convention: 'tfp',
   constantChannel: true,
+  gateInitScale: 0.1,
 };
+
+/**
+ * The options that make the network TFP's exactly (`tfp.distributions.PixelCNN`): no constant
+ * input channel, and data init giving every layer std 1 (TFP's WeightNorm has no init scale).
+ * `new PixelCNN({ ...TFP_NETWORK, imageShape })`.
+ */
+export const TFP_NETWORK = { constantChannel: false, gateInitScale: 1 } as const satisfies Partial<
+  Omit<ResolvedPixelCNNConfig, 'imageShape'>
+>;
 
 const KNOWN_KEYS = new Set<string>(['imageShape', ...Object.keys(PIXELCNN_DEFAULTS)]);
 
@@ -177,6 +194,12 @@ export function resolveConfig(config: PixelCNNConfig): ResolvedPixelCNNConfig {
   }
   if (typeof c.name !== 'string' || c.name.length === 0) {
     fail(`name must be a non-empty string, got ${JSON.stringify(c.name)}`);
+  }
+  if (
+    typeof c.gateInitScale !== 'number' ||
+    !(c.gateInitScale > 0 && Number.isFinite(c.gateInitScale))
+  ) {
+    fail(`gateInitScale must be a positive number, got ${c.gateInitScale}`);
   }
   if (c.seed !== null && !Number.isFinite(c.seed)) fail(`seed must be a number, got ${c.seed}`);
   if (c.convention !== 'tfp' && c.convention !== 'pixelcnnpp') {

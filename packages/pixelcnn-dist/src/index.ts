@@ -8,6 +8,7 @@ export {
   RESNET_ACTIVATIONS,
   type ResolvedPixelCNNConfig,
   resolveConfig,
+  TFP_NETWORK,
 } from './config';
 export { type NetworkFlops, networkFlops, type ParameterCounts, parameterCounts } from './flops';
 export {

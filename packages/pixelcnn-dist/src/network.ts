@@ -282,6 +282,8 @@ export interface ForwardOptions {
   seed?: number;
   /** Data-dependent initialisation pass: every layer assigns its g and b from this batch. */
   init?: boolean;
+  /** With `init`: the std of every gated resnet's second conv (default 0.1, PixelCNN++). */
+  gateInitScale?: number;
 }
 
 /** The two streams. */
@@ -333,6 +335,7 @@ export function applyResnetBlock(
       dropoutP: o.dropoutP ?? 0,
       training: o.training ?? false,
       init: o.init,
+      gateInitScale: o.gateInitScale,
     };
     const seed = (k: number) => (o.seed === undefined ? undefined : o.seed + 2 * blockIndex + k);
     const vertical = gatedResnet(s.vertical, b.vertical, {

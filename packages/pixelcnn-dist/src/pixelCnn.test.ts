@@ -2,7 +2,7 @@ import { describeBackends } from '@pixelcnn/backend/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
-import type { PixelCNNConfig } from './config';
+import { type PixelCNNConfig, TFP_NETWORK } from './config';
 import { PixelCNN, samplingNoise } from './pixelCnn';
 
 /**
@@ -449,6 +449,34 @@ describeBackends('PixelCNN TFP semantics (issue 16)', () => {
     );
     tf.dispose([one, same, six, shaped]);
     dist.dispose();
+  });
+
+  it("gateInitScale sets the data init's std of the gate conv; TFP_NETWORK is TFP's network", async () => {
+    const images = tf.tidy(() => tf.floor(tf.randomUniform([4, 4, 4, 1], 0, 4, 'float32', 6)));
+    const conv2 = async (o: Partial<PixelCNNConfig>) => {
+      const dist = small(o);
+      dist.initialize(images);
+      const named = new Map(dist.namedVariables().map((n) => [n.name, n.variable]));
+      // the first block's gate conv: its input does not depend on the scale
+      const g = await named.get('down0/resnet0/vertical/conv2/g')!.data();
+      const b = await named.get('down0/resnet0/vertical/conv2/b')!.data();
+      const inputs = dist.plan.inputChannels;
+      dist.dispose();
+      return { g, b, inputs };
+    };
+    const ours = await conv2({});
+    const tfp = await conv2(TFP_NETWORK);
+    const tfpGates = await conv2({ gateInitScale: 1 });
+    expect(ours.inputs).toBe(2); // C + the ones channel
+    expect(tfp.inputs).toBe(1); // TFP: the image only
+    for (let i = 0; i < ours.g.length; i++) {
+      expect(tfpGates.g[i] / ours.g[i]).toBeCloseTo(10, 3);
+      expect(tfpGates.b[i] / ours.b[i]).toBeCloseTo(10, 3);
+    }
+    expect(() => small({ gateInitScale: 0 })).toThrow(
+      'Error in PixelCNN: gateInitScale must be a positive number, got 0',
+    );
+    images.dispose();
   });
 
   it("takes TFP's name option (default 'PixelCNN'), kept in saved files", async () => {

@@ -211,6 +211,7 @@ export class PixelCNN {
         dropoutP: this.config.dropoutP,
         seed: o.seed,
         init,
+        gateInitScale: this.config.gateInitScale,
       }),
     );
   }

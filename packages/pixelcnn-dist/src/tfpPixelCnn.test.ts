@@ -1,7 +1,7 @@
 import { describeBackends } from '@pixelcnn/backend/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
-import type { PixelCNNConfig } from './config';
+import { TFP_NETWORK } from './config';
 import { PixelCNN } from './pixelCnn';
 
 /**
@@ -13,8 +13,8 @@ import { PixelCNN } from './pixelCnn';
  * testScalarConditional, which keeps TFP's defaults). Each `it` is named after the TFP test it
  * ports; comments mark where the port has to differ from the Python.
  *
- * The network is TFP's (`constantChannel: false`); only the seed is ours, to make the tests
- * deterministic (TFP draws fresh random images and weights on every run).
+ * The network is TFP's (`TFP_NETWORK`: no constant channel, gate init scale 1); only the seed is
+ * ours, to make the tests deterministic (TFP draws fresh random images and weights every run).
  */
 const BATCH_SHAPE = [2];
 const IMAGE_SHAPE: [number, number, number] = [8, 8, 3];
@@ -22,9 +22,6 @@ const HIGH = 10;
 const LOW = 0;
 const NUM_LOGISTIC_MIX = 1;
 const [H, W, C] = IMAGE_SHAPE;
-
-/** The TFP network: no constant channel. */
-const TFP_NETWORK: Partial<PixelCNNConfig> = { constantChannel: false };
 
 interface TestClass {
   name: 'PixelCnnTest' | 'ConditionalPixelCnnTest';
