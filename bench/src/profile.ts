@@ -1,10 +1,15 @@
-// `pnpm --filter @pixelcnn/bench profile [demo|tfp] [--batch N] [--threads N]`: where the time of
-// one training micro-batch (forward + backward) goes, per tfjs kernel, on wasm. The table that
-// found the slow transposed BatchMatMul and the copying Slice/SplitV (see ../README.md).
-import { initBackend } from '@pixelcnn/backend';
+// `pnpm --filter @pixelcnn/bench profile [demo|tfp] [--batch N] [--threads N] [--compare N]`:
+// where the time of one training micro-batch (forward + backward) goes, per tfjs kernel, on
+// wasm. The table that found the slow transposed BatchMatMul, the copying Slice/SplitV and the
+// zero-inserting transposed convs (see ../README.md). `--compare N`: first N alternating rounds
+// of the step with the previous conv gradient formulations (zero-insertion Conv2DBackpropInput,
+// dilated-conv Conv2DBackpropFilter) and the current ones, each round one step of each, so a
+// loaded machine slows both alike; prints the median of each.
+import { initBackend, setWasmConvAlgorithms, type WasmConvAlgorithms } from '@pixelcnn/backend';
 import { PixelCNN } from '@pixelcnn/pixelcnn-dist';
 import * as tf from '@tensorflow/tfjs-core';
 import { CONFIGS } from './configs';
+import { kernelProfile } from './kernelProfile';
 
 const argv = process.argv.slice(2);
 const opt = (name: string) => {
@@ -16,6 +21,7 @@ const cfg = CONFIGS[name];
 if (!cfg)
   throw new Error(`profile: unknown config '${name}' (known: ${Object.keys(CONFIGS).join(', ')})`);
 const batch = Number(opt('--batch') ?? cfg.train.microBatch ?? cfg.train.batch);
+const compareRounds = Number(opt('--compare') ?? 0);
 const report = await initBackend({
   prefer: 'wasm',
   wasmThreads: Number(opt('--threads') ?? 2),
@@ -37,26 +43,43 @@ const run = async () => {
   await Promise.all(ts.map((t) => t.data()));
   tf.dispose(ts);
 };
+const timed = async () => {
+  const t0 = performance.now();
+  await run();
+  return performance.now() - t0;
+};
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 await run(); // warm-up: kernel setup, heap growth
-const t0 = performance.now();
-await run();
-const wall = performance.now() - t0;
-const prof = await tf.profile(run);
-const by = new Map<string, { ms: number; n: number }>();
-for (const k of prof.kernels) {
-  const ms = await k.kernelTimeMs;
-  const e = by.get(k.name) ?? { ms: 0, n: 0 };
-  e.ms += typeof ms === 'number' ? ms : 0;
-  e.n++;
-  by.set(k.name, e);
+
+if (compareRounds > 0) {
+  const before: Partial<WasmConvAlgorithms> = {
+    backpropInput: 'zero-insertion',
+    backpropFilter: 'conv',
+  };
+  setWasmConvAlgorithms(before);
+  await run(); // warm-up of the other formulation
+  const ms: Record<'before' | 'after', number[]> = { before: [], after: [] };
+  for (let r = 0; r < compareRounds; r++) {
+    setWasmConvAlgorithms(before);
+    ms.before.push(await timed());
+    setWasmConvAlgorithms('default');
+    ms.after.push(await timed());
+  }
+  const [b, a] = [median(ms.before), median(ms.after)];
+  console.log(
+    `${name}, micro-batch ${batch}, ${report.summary}: forward + backward, median of ${compareRounds} alternating rounds: ${b.toFixed(0)} ms with zero-insertion + dilated-conv gradients, ${a.toFixed(0)} ms with the defaults, polyphase + auto (${(b / a).toFixed(2)}x)`,
+  );
+  setWasmConvAlgorithms('default');
 }
-const total = [...by.values()].reduce((a, b) => a + b.ms, 0);
+
+const wall = await timed();
+const prof = await kernelProfile(run);
 console.log(
-  `${name} (${cfg.description}), micro-batch ${batch}, ${report.summary}: forward + backward ${wall.toFixed(0)} ms; kernels ${total.toFixed(0)} ms; peak ${(prof.peakBytes / 2 ** 20).toFixed(0)} MB`,
+  `${name} (${cfg.description}), micro-batch ${batch}, ${report.summary}: forward + backward ${wall.toFixed(0)} ms; kernels ${prof.totalMs.toFixed(0)} ms; peak ${(prof.peakBytes / 2 ** 20).toFixed(0)} MB`,
 );
 console.log('| kernel | ms | share | calls |\n|---|---|---|---|');
-for (const [k, e] of [...by].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15)) {
-  console.log(`| ${k} | ${e.ms.toFixed(0)} | ${((100 * e.ms) / total).toFixed(0)}% | ${e.n} |`);
+for (const k of prof.kernels.slice(0, 15)) {
+  console.log(`| ${k.kernel} | ${k.ms.toFixed(0)} | ${(100 * k.share).toFixed(0)}% | ${k.calls} |`);
 }
 x.dispose();
 dist.dispose();

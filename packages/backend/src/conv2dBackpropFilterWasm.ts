@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { conv2dBackpropFilterIm2col } from './conv2dBackpropFilterIm2col';
 import { type KernelArgs, withKernelScope } from './kernelScope';
+import { IM2COL_MAX_BATCH, wasmConvAlgorithms } from './wasmConvAlgorithms';
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 
@@ -27,6 +29,7 @@ interface Conv2DBackpropFilterAttrs {
  * (strides, pad 'same' | 'valid' | number | explicit, dimRoundingMode, filterShape
  * `[kh, kw, C, O]`). NHWC only (the wasm Conv2D is NHWC only too). It serves both conv2d's and
  * conv2dTranspose's filter gradients (tfjs calls it with x = the upstream gradient there).
+ * At small batches {@link conv2dBackpropFilterIm2col} computes it instead (see `wasmConvAlgorithms`).
  */
 export function conv2dBackpropFilterWasm({
   inputs,
@@ -65,6 +68,10 @@ export function conv2dBackpropFilterWasm({
   const right = Math.max(0, (outWidth - 1) * sw + kw - 1 - left - (inWidth - 1));
 
   return withKernelScope(backend, 'wasm', fn, (k) => {
+    // small batches: one im2col matrix product (the conv below starves on few input channels)
+    const algorithm = wasmConvAlgorithms().backpropFilter;
+    if (algorithm === 'im2col' || (algorithm === 'auto' && batchSize <= IM2COL_MAX_BATCH))
+      return conv2dBackpropFilterIm2col(k, backend, x, dy, info);
     const xT = k.transpose(x, [3, 1, 2, 0]); // [C, H, W, B]
     const dyT = k.transpose(dy, [1, 2, 0, 3]); // [outH, outW, B, O]
     const conv = k.run(

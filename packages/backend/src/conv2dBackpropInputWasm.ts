@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { conv2dBackpropInputPolyphase } from './conv2dBackpropInputPolyphase';
 import { type KernelArgs, withKernelScope } from './kernelScope';
+import { wasmConvAlgorithms } from './wasmConvAlgorithms';
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 
@@ -25,7 +27,8 @@ interface Conv2DBackpropInputAttrs {
  *
  * Inputs: dy `[B, outH, outW, O]`, filter `[kh, kw, C, O]`; attrs as tfjs's
  * `conv2DBackpropInput` (strides, pad, dimRoundingMode, inputShape `[B, H, W, C]`). NCHW is
- * handed to the stock kernel.
+ * handed to the stock kernel. At stride > 1, {@link conv2dBackpropInputPolyphase} does the same
+ * without the inserted zeros (see `wasmConvAlgorithms`).
  */
 export function conv2dBackpropInputWasm({
   inputs,
@@ -68,6 +71,9 @@ export function conv2dBackpropInputWasm({
   const padRight = w + info.padInfo.left - zw;
 
   return withKernelScope(backend, 'wasm', fn, (k) => {
+    // stride > 1: polyphase by default (no multiplications by the inserted zeros)
+    if ((sh > 1 || sw > 1) && wasmConvAlgorithms().backpropInput === 'polyphase')
+      return conv2dBackpropInputPolyphase(k, backend, dy, filter, info);
     let z = dy;
     if (sh > 1 || sw > 1) {
       // Zero insertion: [B, oH, 1, oW, 1, O] padded to [B, oH, sh, oW, sw, O].

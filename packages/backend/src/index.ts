@@ -9,6 +9,12 @@ export {
   initBackend,
   WASM_THREADS_ENV,
 } from './initBackend';
+export {
+  IM2COL_MAX_BATCH,
+  setWasmConvAlgorithms,
+  type WasmConvAlgorithms,
+  wasmConvAlgorithms,
+} from './wasmConvAlgorithms';
 export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './wasmKernels';
 export {
   enableWasmThreads,

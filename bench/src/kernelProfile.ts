@@ -1,0 +1,40 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+export interface KernelShare {
+  kernel: string;
+  ms: number;
+  /** of the summed kernel time */
+  share: number;
+  calls: number;
+}
+
+/**
+ * Milliseconds per tfjs kernel of one run of `f` (tf.profile), summed by kernel name, largest
+ * first. On wasm a kernel's time is its wall time (the backend is synchronous).
+ */
+export async function kernelProfile(
+  f: () => Promise<void>,
+): Promise<{ kernels: KernelShare[]; totalMs: number; peakBytes: number }> {
+  const prof = await tf.profile(f);
+  const by = new Map<string, { ms: number; calls: number }>();
+  for (const k of prof.kernels) {
+    const ms = await k.kernelTimeMs;
+    const e = by.get(k.name) ?? { ms: 0, calls: 0 };
+    e.ms += typeof ms === 'number' ? ms : 0;
+    e.calls++;
+    by.set(k.name, e);
+  }
+  const totalMs = [...by.values()].reduce((a, b) => a + b.ms, 0);
+  const kernels = [...by]
+    .map(([kernel, e]) => ({ kernel, ms: e.ms, share: e.ms / totalMs, calls: e.calls }))
+    .sort((a, b) => b.ms - a.ms);
+  return { kernels, totalMs, peakBytes: prof.peakBytes };
+}
+
+/** `Conv2DBackpropInput 31%, Conv2D 22%, ...`: the `top` largest shares, for a table cell. */
+export function topShares(kernels: KernelShare[], top = 4): string {
+  return kernels
+    .slice(0, top)
+    .map((k) => `${k.kernel} ${(100 * k.share).toFixed(0)}%`)
+    .join(', ');
+}

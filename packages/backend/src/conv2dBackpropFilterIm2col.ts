@@ -1,0 +1,102 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { KernelScope } from './kernelScope';
+
+/** What the patch matrix uses of the wasm backend. */
+interface WasmHeapBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): tf.TypedArray;
+  disposeData(dataId: tf.DataId): boolean;
+}
+
+/**
+ * `Conv2DBackpropFilter` as one matrix product (im2col): with the transposed patch matrix
+ * P^T[(di, dj, c), (b, i, j)] = x[b, i*s + di - top, j*s + dj - left, c] (zero outside x),
+ *
+ *   dw[di, dj, c, o] = sum_{b, i, j} P^T[(di, dj, c), (b, i, j)] * dy[b, i, j, o],
+ *
+ * so dw `[kh*kw*C, O]` = P^T `[kh*kw*C, B*outH*outW]` @ dy `[B*outH*outW, O]`: one XNNPACK
+ * matmul (BatchMatMul), whose packed operand is the small dy (the other orientation,
+ * dy^T @ P, packs all of P on every call and runs at half the speed, measured). P^T is built in
+ * JS from x transposed to `[C, B, H, W]`, where each of its rows is made of runs of
+ * consecutive columns of x. P^T costs kh*kw times x's size on the wasm heap while it lives (the
+ * demo network's largest: 38 MB).
+ *
+ * `info` is conv2d's geometry (`computeConv2DInfo` of x and filterShape); x `[B, H, W, C]`,
+ * dy `[B, outH, outW, O]`.
+ */
+export function conv2dBackpropFilterIm2col(
+  k: KernelScope,
+  backend: tf.KernelBackend,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): tf.TensorInfo {
+  const { batchSize: b, inHeight: h, inWidth: w, inChannels: c, outChannels: o } = info;
+  const { outHeight: oh, outWidth: ow, filterHeight: kh, filterWidth: kw } = info;
+  const rows = kh * kw * c;
+  const cols = b * oh * ow;
+  const heap = backend as unknown as WasmHeapBackend;
+  const patches = heap.makeOutput([1, rows, cols], 'float32'); // heap views below: after it
+  try {
+    const xT = channelsFirst(heap.typedArrayFromHeap(x) as Float32Array, [b, h, w, c]);
+    fillPatches(xT, heap.typedArrayFromHeap(patches) as Float32Array, info);
+    const prod = k.run(
+      'BatchMatMul',
+      { a: patches, b: k.reshape(dy, [1, cols, o]) },
+      { transposeA: false, transposeB: false },
+    ); // [1, kh*kw*C, O]
+    return k.reshape(prod, [kh, kw, c, o]);
+  } finally {
+    heap.disposeData(patches.dataId);
+  }
+}
+
+/** x `[B, H, W, C]` -> `[C, B, H, W]` (a JS array: it lives only while P^T is built). */
+function channelsFirst(src: Float32Array, [b, h, w, c]: number[]): Float32Array {
+  const dst = new Float32Array(src.length);
+  const plane = b * h * w;
+  for (let row = 0; row < b * h; row++) {
+    const from = row * w * c;
+    const to = row * w;
+    for (let ci = 0; ci < c; ci++) {
+      const at = ci * plane + to;
+      for (let q = 0; q < w; q++) dst[at + q] = src[from + q * c + ci];
+    }
+  }
+  return dst;
+}
+
+/** P^T[(di, dj, c), (b, i, j)] = xT[c, b, i*s + di - top, j*s + dj - left], zero outside. */
+function fillPatches(xT: Float32Array, dst: Float32Array, info: tf.backend_util.Conv2DInfo): void {
+  const { batchSize: b, inHeight: h, inWidth: w, inChannels: c } = info;
+  const { outHeight: oh, outWidth: ow, filterHeight: kh, filterWidth: kw } = info;
+  const { strideHeight: sh, strideWidth: sw } = info;
+  const { top, left } = info.padInfo;
+  let to = 0;
+  for (let di = 0; di < kh; di++) {
+    for (let dj = 0; dj < kw; dj++) {
+      // columns j whose q = j*sw + dj - left lies in [0, w)
+      const jLo = Math.min(ow, Math.max(0, Math.ceil((left - dj) / sw)));
+      const jHi = Math.max(jLo, Math.min(ow, Math.ceil((w + left - dj) / sw)));
+      for (let ci = 0; ci < c; ci++) {
+        for (let bi = 0; bi < b; bi++) {
+          for (let i = 0; i < oh; i++, to += ow) {
+            const p = i * sh + di - top;
+            if (p < 0 || p >= h) {
+              dst.fill(0, to, to + ow);
+              continue;
+            }
+            if (jLo > 0) dst.fill(0, to, to + jLo);
+            if (jHi < ow) dst.fill(0, to + jHi, to + ow);
+            const base = ((ci * b + bi) * h + p) * w + dj - left;
+            if (sw === 1) {
+              for (let j = jLo; j < jHi; j++) dst[to + j] = xT[base + j];
+            } else {
+              for (let j = jLo; j < jHi; j++) dst[to + j] = xT[base + j * sw];
+            }
+          }
+        }
+      }
+    }
+  }
+}

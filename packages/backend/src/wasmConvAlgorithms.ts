@@ -1,0 +1,61 @@
+/**
+ * Which formulation the wasm backend's conv gradient kernels use. The defaults are the fast
+ * ones; the others are kept as independent implementations, for benchmarks that compare them in
+ * one process (bench `profile --compare`) and for bisecting a wrong result.
+ *
+ * - `backpropInput` (`Conv2DBackpropInput` at stride > 1, also conv2dTranspose's forward pass):
+ *   `'polyphase'` (stride^2 stride-1 convolutions of dy with the sub-filters of each output
+ *   phase, interleaved: no multiplications by inserted zeros) or `'zero-insertion'` (one
+ *   convolution of dy with zeros inserted between its rows and columns: stride^2 times the work).
+ * - `backpropFilter` (`Conv2DBackpropFilter`): `'im2col'` (one matrix product of the patches
+ *   of x and dy, at XNNPACK matmul speed), `'conv'` (a dilated convolution with the batch as the
+ *   contraction axis: starved at small batches, where XNNPACK sees one input channel), or
+ *   `'auto'` (im2col below a batch of {@link IM2COL_MAX_BATCH} + 1, else conv; measured in
+ *   bench `kernels`).
+ */
+export interface WasmConvAlgorithms {
+  backpropInput: 'polyphase' | 'zero-insertion';
+  backpropFilter: 'auto' | 'im2col' | 'conv';
+}
+
+const DEFAULTS: WasmConvAlgorithms = { backpropInput: 'polyphase', backpropFilter: 'auto' };
+
+/** The largest batch at which `backpropFilter: 'auto'` takes im2col. */
+export const IM2COL_MAX_BATCH = 8;
+let current: WasmConvAlgorithms = { ...DEFAULTS };
+
+const CHOICES: { [K in keyof WasmConvAlgorithms]: readonly WasmConvAlgorithms[K][] } = {
+  backpropInput: ['polyphase', 'zero-insertion'],
+  backpropFilter: ['auto', 'im2col', 'conv'],
+};
+
+/** The formulations in use now. */
+export function wasmConvAlgorithms(): Readonly<WasmConvAlgorithms> {
+  return { ...current };
+}
+
+/**
+ * Choose formulations (unnamed ones keep their current choice; `'default'` restores the
+ * defaults). Returns the previous choice, so a benchmark can restore it.
+ */
+export function setWasmConvAlgorithms(
+  choice: Partial<WasmConvAlgorithms> | 'default',
+): WasmConvAlgorithms {
+  const previous = { ...current };
+  const next = choice === 'default' ? { ...DEFAULTS } : { ...current, ...choice };
+  for (const key of Object.keys(next) as (keyof WasmConvAlgorithms)[]) {
+    if (!(key in CHOICES)) {
+      throw new Error(
+        `Error in setWasmConvAlgorithms: unknown kernel '${key}' (known: ${Object.keys(CHOICES).join(', ')})`,
+      );
+    }
+    const allowed = CHOICES[key] as readonly string[];
+    if (!allowed.includes(next[key])) {
+      throw new Error(
+        `Error in setWasmConvAlgorithms: ${key} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got '${next[key]}'`,
+      );
+    }
+  }
+  current = next;
+  return previous;
+}
