@@ -167,3 +167,34 @@ describe('pixelcnn train on one class', () => {
     expect(s.err()).toBe('');
   }, 120_000);
 });
+
+describe('pixelcnn train sizes its micro-batch against the wasm heap', () => {
+  // Issue 18.4: TFP's network with --micro-batch 8 ran out of the 4 GB wasm heap mid-step and
+  // aborted the process. It is refused before any training, naming the micro-batch that fits.
+  it("refuses TFP's network at --micro-batch 8 on wasm, naming --micro-batch 1", async () => {
+    const out = path.join(tmp, 'too-big');
+    const tfp = ['--num-resnet', '5', '--num-hierarchies', '3', '--num-filters', '160'];
+    tfp.push('--num-logistic-mix', '10', '--receptive-field-dims', '3,3');
+    const f = fakeIo();
+    const code = await main(
+      [
+        'train',
+        '--classes',
+        'apple,fish',
+        '--per-class',
+        '40',
+        ...tfp,
+        '--micro-batch',
+        '8',
+        '--out',
+        out,
+      ],
+      { ...f.io, env: { ...f.io.env, PIXELCNN_BACKEND: 'wasm' } },
+    );
+    expect(code).toBe(2);
+    expect(f.err()).toMatch(
+      /^error: option --micro-batch 8: a training step on 8 images needs about \d+\.\d GiB, more than the wasm heap's 4 GiB; the largest micro-batch that fits is 1: use --micro-batch 1 \(or 0 = auto\)/,
+    );
+    expect(fs.existsSync(path.join(out, 'checkpoints'))).toBe(false);
+  }, 120_000);
+});

@@ -1,4 +1,9 @@
-import type { PixelCNNConfig } from '@pixelcnn/pixelcnn-dist';
+import {
+  estimateTrainingMemory,
+  largestFittingMicroBatch,
+  type PixelCNN,
+  type PixelCNNConfig,
+} from '@pixelcnn/pixelcnn-dist';
 import type { OptionValue } from './args';
 import { UsageError } from './args';
 import { PRESETS } from './options';
@@ -238,4 +243,31 @@ export function resumeSettings(
   for (const m of MUTABLE) if (explicit.has(m.key)) m.set(train, values[m.key]);
   if (explicit.has('epochs') && !explicit.has('steps')) train.steps = null;
   return { data: saved.data, model: saved.model, train };
+}
+/**
+ * On wasm, refuse before any work a training step that cannot fit the 4 GiB heap (running out of
+ * it aborts the process), by pixelcnn-dist's memory estimate: an explicit --micro-batch too large
+ * (naming the one that fits), or a network too big for even one image. --micro-batch 0 is the
+ * Trainer's 'auto', the largest that fits. Other backends have no known limit.
+ */
+export function checkMicroBatchFits(
+  dist: Pick<PixelCNN, 'plan' | 'numParameters'>,
+  requested: number,
+  backend: string,
+): void {
+  if (backend !== 'wasm') return;
+  const { plan, numParameters } = dist;
+  const fits = largestFittingMicroBatch(plan, numParameters, Math.max(requested, 1));
+  const gib = (n: number) =>
+    `${(estimateTrainingMemory(plan, numParameters, n).bytes / 2 ** 30).toFixed(1)} GiB`;
+  if (fits === 0) {
+    throw new UsageError(
+      `this network needs about ${gib(1)} for a training step on one image, more than the wasm heap's 4 GiB: use fewer --num-filters, --num-resnet or --num-hierarchies, or --backend webgpu`,
+    );
+  }
+  if (requested > fits) {
+    throw new UsageError(
+      `option --micro-batch ${requested}: a training step on ${requested} images needs about ${gib(requested)}, more than the wasm heap's 4 GiB; the largest micro-batch that fits is ${fits}: use --micro-batch ${fits} (or 0 = auto)`,
+    );
+  }
 }

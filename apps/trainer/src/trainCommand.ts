@@ -25,6 +25,7 @@ import { trainOptions } from './options';
 import { formatDuration, ProgressReporter } from './progress';
 import {
   applyPreset,
+  checkMicroBatchFits,
   modelConfigFrom,
   type RunSettings,
   resumeSettings,
@@ -175,6 +176,7 @@ export async function runTraining(req: TrainRequest, io: CliIo): Promise<TrainRe
     } else {
       trainer = createTrainer(settings);
     }
+    checkMicroBatchFits(trainer.dist, settings.train.microBatch, backend.chosen);
     writeJsonAtomic(path.join(runDir, RUN_LAYOUT.settings), settings);
     const reporter = new ProgressReporter(io.stdout, { ci: Boolean(io.env.CI) });
     const outcome = await train({
