@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { verifyCheckpoint } from '@pixelcnn/pixelcnn-dist/node';
 import {
   CHECKPOINT_FILE,
   isCheckpointName,
@@ -96,6 +97,45 @@ export async function resolveCheckpointDir(p: string): Promise<string> {
       );
     }
     throw e;
+  }
+}
+
+/**
+ * {@link resolveCheckpointDir}, then check that checkpoint whole (sizes, checksums) before any
+ * work. A damaged one is refused, naming the newest intact checkpoint beside it and the command
+ * that uses it (`commandFor`). We do not fall back to it silently: resuming from it would redo
+ * steps and replace the newer checkpoint's successors, sampling would show another model than
+ * the one asked for, and a warning scrolls away under a progress bar; the user decides.
+ */
+export async function resolveIntactCheckpoint(
+  p: string,
+  commandFor: (dir: string) => string,
+): Promise<string> {
+  const dir = await resolveCheckpointDir(p);
+  try {
+    await verifyCheckpoint(dir);
+    return dir;
+  } catch (e) {
+    const why = (e as Error).message.replace(/^Error in verifyCheckpoint: /, '');
+    const parent = path.dirname(dir);
+    const older = listCheckpoints(parent)
+      .filter((n) => n < path.basename(dir))
+      .reverse();
+    for (const name of older) {
+      const candidate = path.join(parent, name);
+      const intact = await verifyCheckpoint(candidate).then(
+        () => true,
+        () => false,
+      );
+      if (intact) {
+        throw new Error(
+          `the checkpoint ${dir} is damaged: ${why}\nthe newest intact checkpoint is ${candidate}; use it with:\n  ${commandFor(candidate)}`,
+        );
+      }
+    }
+    throw new Error(
+      `the checkpoint ${dir} is damaged: ${why}${older.length ? `\nnone of the ${older.length} older checkpoints beside it is intact either` : ''}`,
+    );
   }
 }
 

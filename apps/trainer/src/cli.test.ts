@@ -198,3 +198,40 @@ describe('pixelcnn train sizes its micro-batch against the wasm heap', () => {
     expect(fs.existsSync(path.join(out, 'checkpoints'))).toBe(false);
   }, 120_000);
 });
+
+describe('a damaged newest checkpoint', () => {
+  // Issue 18.3: a corrupt newest checkpoint was reported, but --resume and sample gave up although
+  // intact older checkpoints sat beside it. The error now names the newest intact one and the
+  // command that uses it (no silent fallback: see resolveIntactCheckpoint).
+  it('is refused, naming the newest intact checkpoint and the command; that command works', async () => {
+    const run = path.join(tmp, 'damaged');
+    const tiny = ['--classes', 'apple,fish', '--per-class', '16', '--held-out', '0.25'];
+    tiny.push('--num-resnet', '1', '--num-hierarchies', '2', '--num-filters', '4');
+    tiny.push('--num-logistic-mix', '2', '--batch-size', '4', '--eval-images', '4');
+    tiny.push('--eval-batch', '4', '--seed', '3', '--checkpoint-every', '1');
+    tiny.push('--keep-checkpoints', '3');
+    const t = fakeIo();
+    expect(await main(['train', ...tiny, '--steps', '2', '--out', run], t.io)).toBe(0);
+    const ck = path.join(run, 'checkpoints');
+    const newest = path.join(ck, 'step-00000002');
+    const weights = path.join(newest, 'weights.bin');
+    fs.writeFileSync(weights, fs.readFileSync(weights).subarray(0, 100));
+    const older = path.join('damaged', 'checkpoints', 'step-00000001');
+
+    const r = fakeIo({ cwd: tmp });
+    expect(await main(['train', '--resume', run, '--steps', '3'], r.io)).toBe(1);
+    expect(r.err()).toContain(`--resume: the checkpoint ${newest} is damaged: `);
+    expect(r.err()).toMatch(/truncated weights file/);
+    expect(r.err()).toContain(
+      `the newest intact checkpoint is ${path.join(tmp, older)}; use it with:\n  pixelcnn train --resume ${older} (and your other options)`,
+    );
+    const s = fakeIo({ cwd: tmp });
+    expect(await main(['sample', '--checkpoint', 'damaged', '--n', '1'], s.io)).toBe(1);
+    expect(s.err()).toContain(`pixelcnn sample --checkpoint ${older} (and your other options)`);
+
+    const again = fakeIo({ cwd: tmp });
+    expect(await main(['train', '--resume', older, '--steps', '3'], again.io)).toBe(0);
+    expect(again.err()).toBe('');
+    expect(again.out()).toMatch(/resuming from .*step-00000001 \(step 1, epoch 1\)/);
+  }, 180_000);
+});

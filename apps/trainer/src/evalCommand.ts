@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { formatHelp, parseArgs, UsageError } from './args';
-import { resolveCheckpointDir } from './checkpoint';
+import { resolveIntactCheckpoint } from './checkpoint';
 import { openRunData } from './data';
 import { evaluateBitsPerDim } from './evaluation';
 import { CliError, type CliIo, EXIT } from './io';
@@ -62,7 +62,11 @@ export async function evalCommand(argv: readonly string[], io: CliIo): Promise<n
   let ckDir: string;
   let meta: CheckpointMeta;
   try {
-    ckDir = await resolveCheckpointDir(path.resolve(io.cwd, checkpoint));
+    ckDir = await resolveIntactCheckpoint(
+      path.resolve(io.cwd, checkpoint),
+      (dir) =>
+        `pixelcnn eval --checkpoint ${path.relative(io.cwd, dir) || '.'} (and your other options)`,
+    );
     meta = readCheckpointMeta(ckDir);
   } catch (e) {
     throw new CliError(`--checkpoint: ${(e as Error).message}`);

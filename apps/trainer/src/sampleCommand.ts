@@ -6,7 +6,7 @@ import { isClassName, resolveClassName } from '@pixelcnn/quickdraw-data';
 import * as tf from '@tensorflow/tfjs-core';
 import { formatHelp, type OptionValue, parseArgs, UsageError } from './args';
 import { ensureWritableDir, writeFileAtomic } from './atomic';
-import { resolveCheckpointDir, runDirOf } from './checkpoint';
+import { resolveIntactCheckpoint, runDirOf } from './checkpoint';
 import { type OpenedData, openRunData } from './data';
 import { EVAL_SEED } from './evaluation';
 import { imageGrid } from './imageGrid';
@@ -103,7 +103,11 @@ export async function runSampling(req: SampleRequest, io: CliIo): Promise<Sample
   let ckDir: string;
   let meta: CheckpointMeta;
   try {
-    ckDir = await resolveCheckpointDir(path.resolve(io.cwd, req.checkpoint));
+    ckDir = await resolveIntactCheckpoint(
+      path.resolve(io.cwd, req.checkpoint),
+      (dir) =>
+        `pixelcnn sample --checkpoint ${path.relative(io.cwd, dir) || '.'} (and your other options)`,
+    );
     meta = readCheckpointMeta(ckDir);
   } catch (e) {
     throw new CliError(`--checkpoint: ${(e as Error).message}`);

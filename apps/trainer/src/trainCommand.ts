@@ -10,7 +10,7 @@ import type { Trainer } from '@pixelcnn/pixelcnn-dist';
 import { RUN_LAYOUT } from '@pixelcnn/pixelcnn-dist/run';
 import { formatHelp, type OptionValue, parseArgs, UsageError } from './args';
 import { ensureWritableDir, writeJsonAtomic } from './atomic';
-import { listCheckpoints, resolveCheckpointDir, runDirOf } from './checkpoint';
+import { listCheckpoints, resolveIntactCheckpoint, runDirOf } from './checkpoint';
 import { dataSettingsFrom, type OpenedData, openRunData, QUICKDRAW_SHAPE } from './data';
 import { CliError, type CliIo, EXIT } from './io';
 import {
@@ -101,7 +101,11 @@ export async function runTraining(req: TrainRequest, io: CliIo): Promise<TrainRe
   let savedMeta: CheckpointMeta | undefined;
   if (req.resume) {
     try {
-      resumeDir = await resolveCheckpointDir(path.resolve(io.cwd, req.resume));
+      resumeDir = await resolveIntactCheckpoint(
+        path.resolve(io.cwd, req.resume),
+        (dir) =>
+          `pixelcnn train --resume ${path.relative(io.cwd, dir) || '.'} (and your other options)`,
+      );
       savedMeta = readCheckpointMeta(resumeDir);
     } catch (e) {
       throw new CliError(`--resume: ${(e as Error).message}`);

@@ -5,7 +5,7 @@ import { describeBackends } from '@pixelcnn/backend/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import type { PixelCNNConfig } from './config';
-import { loadCheckpoint, nodeFileIO, saveCheckpoint } from './node';
+import { loadCheckpoint, nodeFileIO, saveCheckpoint, verifyCheckpoint } from './node';
 import { PixelCNN } from './pixelCnn';
 import { Trainer, type TrainerOptions } from './trainer';
 import { decodeTrainerState, encodeTrainerState, type TrainerSnapshot } from './trainerState';
@@ -267,6 +267,39 @@ describeBackends('Trainer state', () => {
       );
       await expect(loadCheckpoint(path.join(root, 'nothing'))).rejects.toThrow(
         /Error in loadCheckpoint: .*nothing is not a checkpoint: cannot read .*trainer.json \(ENOENT\)/,
+      );
+      trainer.dispose();
+      model.dispose();
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('verifyCheckpoint checks every file without building the model, as loadCheckpoint would', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pixelcnn-verify-'));
+    try {
+      const model = new PixelCNN(config);
+      const trainer = new Trainer(model, options());
+      await run(trainer, 0, 1);
+      const dir = path.join(root, 'ckpt');
+      await saveCheckpoint(dir, trainer);
+      const tensors = tf.memory().numTensors;
+      await verifyCheckpoint(dir);
+      expect(tf.memory().numTensors).toBe(tensors);
+      const weights = path.join(dir, 'weights.bin');
+      const good = fs.readFileSync(weights);
+      const flipped = Buffer.from(good);
+      flipped[good.length >> 1] ^= 0x10;
+      fs.writeFileSync(weights, flipped);
+      await expect(verifyCheckpoint(dir)).rejects.toThrow(
+        new RegExp(`Error in verifyCheckpoint: cannot load the model of ${dir}: .*CRC`, 'i'),
+      );
+      fs.writeFileSync(weights, good.subarray(0, 64));
+      await expect(verifyCheckpoint(dir)).rejects.toThrow(/truncated weights file/);
+      fs.writeFileSync(weights, good);
+      fs.writeFileSync(path.join(dir, 'trainer.bin'), Buffer.alloc(10));
+      await expect(verifyCheckpoint(dir)).rejects.toThrow(
+        /Error in verifyCheckpoint: .*trainer\.bin has 10 bytes/,
       );
       trainer.dispose();
       model.dispose();

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { makeDirs } from './makeDirs';
 import { nodeFileIO } from './nodeFileIO';
 import { PixelCNN } from './pixelCnn';
-import { WEIGHTS_FILE } from './serialization';
+import { decodeArtifacts, WEIGHTS_FILE } from './serialization';
 import { Trainer, type TrainerOptions } from './trainer';
 import {
   decodeTrainerState,
@@ -84,19 +84,8 @@ export async function saveCheckpoint(
   }
 }
 
-/**
- * Open a checkpoint directory written by {@link saveCheckpoint}: the model (as `PixelCNN.load`),
- * a {@link Trainer} on it with the state restored (training continues bit-exactly), and the
- * `extra` saved with it. The trainer is made with the options stored in trainer.json;
- * `o.trainer` overrides any of them (`learningRate` and `seed` then also replace the saved base
- * learning rate and dropout seed). A schedule that was a function must be passed again. The
- * caller disposes the trainer and the model.
- */
-export async function loadCheckpoint(
-  dir: string,
-  o: { trainer?: TrainerOptions } = {},
-): Promise<{ model: PixelCNN; trainer: Trainer; extra: Record<string, unknown> }> {
-  const fn = 'loadCheckpoint';
+/** Read and check a checkpoint's training state (no tensors): what loadCheckpoint decodes first. */
+async function readTrainerFiles(dir: string, fn: string) {
   const jsonPath = path.join(dir, TRAINER_JSON_FILE);
   const binPath = path.join(dir, TRAINER_BIN_FILE);
   let text: string;
@@ -123,6 +112,39 @@ export async function loadCheckpoint(
     jsonName: jsonPath,
     binName: binPath,
   });
+  return { snapshot, extra };
+}
+
+/**
+ * Check that `dir` is a whole, uncorrupted checkpoint without building the model: reads and
+ * decodes trainer.json/.bin and model.json/weights.bin (sizes, checksums, config), throwing the
+ * error {@link loadCheckpoint} would. Cheap next to a load: no model, no optimizer (the decoded
+ * weights are disposed at once).
+ */
+export async function verifyCheckpoint(dir: string): Promise<void> {
+  const fn = 'verifyCheckpoint';
+  await readTrainerFiles(dir, fn);
+  try {
+    tf.dispose([...decodeArtifacts(fn, await nodeFileIO(dir).load()).weights.values()]);
+  } catch (e) {
+    throw new Error(`Error in ${fn}: cannot load the model of ${dir}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Open a checkpoint directory written by {@link saveCheckpoint}: the model (as `PixelCNN.load`),
+ * a {@link Trainer} on it with the state restored (training continues bit-exactly), and the
+ * `extra` saved with it. The trainer is made with the options stored in trainer.json;
+ * `o.trainer` overrides any of them (`learningRate` and `seed` then also replace the saved base
+ * learning rate and dropout seed). A schedule that was a function must be passed again. The
+ * caller disposes the trainer and the model.
+ */
+export async function loadCheckpoint(
+  dir: string,
+  o: { trainer?: TrainerOptions } = {},
+): Promise<{ model: PixelCNN; trainer: Trainer; extra: Record<string, unknown> }> {
+  const fn = 'loadCheckpoint';
+  const { snapshot, extra } = await readTrainerFiles(dir, fn);
   let model: PixelCNN;
   try {
     model = await PixelCNN.load(nodeFileIO(dir));
