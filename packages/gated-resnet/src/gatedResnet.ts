@@ -42,13 +42,88 @@ export interface GatedResnetOptions {
  * ```
  *
  * `x [B, H, W, F] -> [B, H, W, F]`. Causality is whatever `conv` provides: the block adds no
- * spatial mixing of its own (the skip and h enter pointwise).
+ * spatial mixing of its own (the skip and h enter pointwise). The steps are exported for
+ * evaluators that run the block piecewise (the cached sampler): {@link gatedResnetHidden},
+ * {@link conditionProjection}, {@link gate}.
  */
 export function gatedResnet(
   x: tf.Tensor4D,
   p: GatedResnetParams,
   o: GatedResnetOptions,
 ): tf.Tensor4D {
+  checkGatedResnet(x, p, o);
+  const conv = checkedConv(o.conv, x);
+  return tf.tidy(() => {
+    const init = o.init ?? false;
+    const c1 = gatedResnetHidden(x, p, { ...o, conv });
+    let c2 = conv(c1, p.conv2, { init, initScale: o.gateInitScale ?? 0.1 }); // [B, H, W, 2F]
+    if (o.h && p.cond) c2 = tf.add(c2, conditionProjection(o.h, p));
+    return gate(x, c2);
+  });
+}
+
+/**
+ * The block's first half: `dropout(act(conv(act(x), conv1) [+ nin(act(skip), skip)]))`, the
+ * input of conv2. No checks (see {@link gatedResnet}); `conv` may change the size (a VALID conv
+ * over a window), as long as its output matches the skip's.
+ */
+export function gatedResnetHidden(
+  x: tf.Tensor4D,
+  p: GatedResnetParams,
+  o: Pick<GatedResnetOptions, 'conv' | 'skip' | 'dropoutP' | 'training' | 'seed' | 'init'>,
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const act = (t: tf.Tensor) => applyActivation(t, p.activation) as tf.Tensor4D;
+    const init = o.init ?? false;
+    let c1 = o.conv(act(x), p.conv1, { init });
+    if (o.skip && p.skip) c1 = tf.add(c1, nin(act(o.skip), p.skip, { init }));
+    const c1a = act(c1);
+    const dropoutP = o.dropoutP ?? 0;
+    if (!o.training || dropoutP === 0) return c1a;
+    return tf.dropout(c1a, dropoutP, undefined, o.seed) as tf.Tensor4D;
+  });
+}
+
+/** The projection of h added to conv2's output: `dense(h, cond)` as `[B | 1, 1, 1, 2F]`. */
+export function conditionProjection(h: tf.Tensor2D, p: GatedResnetParams): tf.Tensor4D {
+  return tf.tidy(() => {
+    const proj = dense(h, p.cond!); // [B|1, 2F]
+    return tf.reshape(proj, [proj.shape[0], 1, 1, 2 * p.channels]) as tf.Tensor4D;
+  });
+}
+
+/** The gate: `x + a * sigmoid(b)` with `a, b` the two halves of `c2 [..., 2F]` (x `[..., F]`). */
+export function gate(x: tf.Tensor4D, c2: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const F = x.shape[3];
+    const a = tf.slice(c2, [0, 0, 0, 0], [-1, -1, -1, F]); // [B, H, W, F]
+    const b = tf.slice(c2, [0, 0, 0, F], [-1, -1, -1, F]); // [B, H, W, F]
+    return tf.add(x, tf.mul(a, tf.sigmoid(b)));
+  });
+}
+
+/** `conv`, checked to keep x's size and give its layer's channels (F for conv1, 2F for conv2). */
+function checkedConv(conv: ConvFn, x: tf.Tensor4D): ConvFn {
+  const [B, H, W] = x.shape;
+  return (t, q, lo) => {
+    const y = conv(t, q, lo);
+    const want = q.outChannels;
+    check(
+      y.rank === 4 &&
+        y.shape[0] === B &&
+        y.shape[1] === H &&
+        y.shape[2] === W &&
+        y.shape[3] === want,
+      'gatedResnet',
+      () =>
+        `conv returned ${fmt(y)} for x ${fmt(x)}; it must keep the size and give ${want} channels`,
+    );
+    return y;
+  };
+}
+
+/** The argument checks of {@link gatedResnet}: x, the params, skip, h and dropoutP. */
+function checkGatedResnet(x: tf.Tensor4D, p: GatedResnetParams, o: GatedResnetOptions): void {
   const fn = 'gatedResnet';
   check(isTensor(x), fn, () => 'x must be a tf.Tensor');
   check(x.rank === 4, fn, () => `expected rank 4, got ${fmt(x)}`);
@@ -122,32 +197,4 @@ export function gatedResnet(
     fn,
     () => `dropoutP must be in [0, 1), got ${dropoutP}`,
   );
-  const init = o.init ?? false;
-
-  return tf.tidy(() => {
-    const act = (t: tf.Tensor) => applyActivation(t, p.activation) as tf.Tensor4D;
-    let c1 = o.conv(act(x), p.conv1, { init });
-    check(
-      c1.rank === 4 &&
-        c1.shape[0] === B &&
-        c1.shape[1] === H &&
-        c1.shape[2] === W &&
-        c1.shape[3] === F,
-      fn,
-      () =>
-        `conv returned ${fmt(c1)} for x ${fmt(x)}; it must keep the size and give ${F} channels`,
-    );
-    if (o.skip && p.skip) c1 = tf.add(c1, nin(act(o.skip), p.skip, { init }));
-    let c1a = act(c1);
-    if (o.training && dropoutP > 0)
-      c1a = tf.dropout(c1a, dropoutP, undefined, o.seed) as tf.Tensor4D;
-    let c2: tf.Tensor4D = o.conv(c1a, p.conv2, { init, initScale: o.gateInitScale ?? 0.1 }); // [B, H, W, 2F]
-    if (o.h && p.cond) {
-      const proj = dense(o.h, p.cond); // [B|1, 2F]
-      c2 = tf.add(c2, tf.reshape(proj, [proj.shape[0], 1, 1, 2 * F]));
-    }
-    const a = tf.slice(c2, [0, 0, 0, 0], [-1, -1, -1, F]); // [B, H, W, F]
-    const b = tf.slice(c2, [0, 0, 0, F], [-1, -1, -1, F]); // [B, H, W, F]
-    return tf.add(x, tf.mul(a, tf.sigmoid(b)));
-  });
 }

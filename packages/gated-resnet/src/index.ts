@@ -1,5 +1,12 @@
 export { ACTIVATIONS, type Activation, activationWidth, applyActivation } from './activation';
-export { type ConvFn, type GatedResnetOptions, gatedResnet } from './gatedResnet';
+export {
+  type ConvFn,
+  conditionProjection,
+  type GatedResnetOptions,
+  gate,
+  gatedResnet,
+  gatedResnetHidden,
+} from './gatedResnet';
 export {
   type CreateGatedResnetParamsOptions,
   createGatedResnetParams,

@@ -39,9 +39,13 @@ export {
   disposeNetworkParams,
   type ForwardOptions,
   type NamedVariable,
+  type NamedLayer,
   type NetworkParams,
   networkForward,
+  networkLayers,
   networkVariables,
+  type ResampleBlockParams,
+  type ResnetBlockParams,
   STREAM_CONV,
   type Streams,
 } from './network';
@@ -51,10 +55,12 @@ export {
   type ConvSpec,
   type InitSpec,
   type NetworkPlan,
+  type NetworkVisitor,
   networkPlan,
   type ResampleSpec,
   type ResnetSpec,
   type Stream,
+  walkNetwork,
 } from './networkPlan';
 export {
   type LogProbOptions,

@@ -22,14 +22,14 @@ import {
 } from '@pixelcnn/masked-conv';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedPixelCNNConfig } from './config';
-import type {
-  BlockSpec,
-  ConvKind,
-  ConvSpec,
-  NetworkPlan,
-  ResampleSpec,
-  ResnetSpec,
-  ResnetStreamSpec,
+import {
+  type ConvKind,
+  type ConvSpec,
+  type NetworkPlan,
+  type ResampleSpec,
+  type ResnetSpec,
+  type ResnetStreamSpec,
+  walkNetwork,
 } from './networkPlan';
 
 /** The masked-conv function of each {@link ConvKind}, with the plan's stride. */
@@ -76,42 +76,62 @@ export interface NamedVariable {
   variable: tf.Variable;
 }
 
-function convOrDenseVariables(prefix: string, p: ConvParams | DenseParams): NamedVariable[] {
-  const out: NamedVariable[] = [{ name: `${prefix}/v`, variable: p.v }];
-  if (p.g) out.push({ name: `${prefix}/g`, variable: p.g });
-  out.push({ name: `${prefix}/b`, variable: p.b });
-  return out;
+/** A gated-resnet block's parameters and a resample block's (aligned with `plan.blocks`). */
+export type ResnetBlockParams = Extract<BlockParams, { kind: 'resnet' }>;
+export type ResampleBlockParams = Extract<BlockParams, { kind: 'downsample' | 'upsample' }>;
+
+/** A layer with its stable name (e.g. `down0/resnet1/horizontal/conv2`). */
+export interface NamedLayer {
+  name: string;
+  params: ConvParams | DenseParams;
 }
 
-function resnetVariables(prefix: string, p: GatedResnetParams): NamedVariable[] {
-  const out = convOrDenseVariables(`${prefix}/conv1`, p.conv1);
-  if (p.skip) out.push(...convOrDenseVariables(`${prefix}/skip`, p.skip));
-  out.push(...convOrDenseVariables(`${prefix}/conv2`, p.conv2));
-  if (p.cond) out.push(...convOrDenseVariables(`${prefix}/cond`, p.cond));
+/**
+ * Every layer of the network with its stable name, in the walk's order: first layer, blocks in
+ * execution order (vertical then horizontal; in a gated resnet conv1, skip, conv2, cond), head.
+ */
+export function networkLayers(p: NetworkParams): NamedLayer[] {
+  const out: NamedLayer[] = [];
+  const add = (name: string, params: ConvParams | DenseParams | undefined) => {
+    if (params) out.push({ name, params });
+  };
+  const resnet = (prefix: string, r: GatedResnetParams) => {
+    add(`${prefix}/conv1`, r.conv1);
+    add(`${prefix}/skip`, r.skip);
+    add(`${prefix}/conv2`, r.conv2);
+    add(`${prefix}/cond`, r.cond);
+  };
+  walkNetwork<void>(p.plan, {
+    init: () => {
+      add('init/vertical', p.init.vertical);
+      add('init/horizontalUp', p.init.horizontalUp);
+      add('init/horizontalLeft', p.init.horizontalLeft);
+    },
+    resnet: (spec, i) => {
+      const b = p.blocks[i] as ResnetBlockParams;
+      resnet(`${spec.name}/vertical`, b.vertical);
+      resnet(`${spec.name}/horizontal`, b.horizontal);
+    },
+    resample: (spec, i) => {
+      const b = p.blocks[i] as ResampleBlockParams;
+      add(`${spec.name}/vertical`, b.vertical);
+      add(`${spec.name}/horizontal`, b.horizontal);
+    },
+  });
+  add('head', p.head);
   return out;
 }
 
 /**
- * Every variable with its stable name (e.g. `down0/resnet1/horizontal/conv2/g`), in a fixed order:
- * init convs, blocks in execution order (vertical then horizontal), head.
+ * Every variable with its stable name (e.g. `down0/resnet1/horizontal/conv2/g`), in the fixed
+ * order of {@link networkLayers} (each layer's v, g, b).
  */
 export function networkVariables(p: NetworkParams): NamedVariable[] {
-  const out: NamedVariable[] = [
-    ...convOrDenseVariables('init/vertical', p.init.vertical),
-    ...convOrDenseVariables('init/horizontalUp', p.init.horizontalUp),
-    ...convOrDenseVariables('init/horizontalLeft', p.init.horizontalLeft),
-  ];
-  for (const b of p.blocks) {
-    if (b.kind === 'resnet') {
-      out.push(...resnetVariables(`${b.spec.name}/vertical`, b.vertical));
-      out.push(...resnetVariables(`${b.spec.name}/horizontal`, b.horizontal));
-    } else {
-      out.push(...convOrDenseVariables(`${b.spec.name}/vertical`, b.vertical));
-      out.push(...convOrDenseVariables(`${b.spec.name}/horizontal`, b.horizontal));
-    }
-  }
-  out.push(...convOrDenseVariables('head', p.head));
-  return out;
+  return networkLayers(p).flatMap(({ name, params: q }) => [
+    { name: `${name}/v`, variable: q.v },
+    ...(q.g ? [{ name: `${name}/g`, variable: q.g }] : []),
+    { name: `${name}/b`, variable: q.b },
+  ]);
 }
 
 /** A weight-normalised layer and the output-channel axis of its `v`. */
@@ -120,30 +140,18 @@ export interface NormalizedLayer {
   outAxis: number;
 }
 
+/** The output-channel axis of a layer's `v`: 3 for convs, 2 for transposed convs, 1 for dense. */
+export const outAxisOf = (q: ConvParams | DenseParams): number =>
+  'kernelSize' in q ? (q.transposed ? 2 : 3) : 1;
+
 /**
  * Every weight-normalised layer of the network (the ones with a `g`), with the axis
- * `effectiveWeight` normalises around: 3 for convs, 2 for transposed convs, 1 for dense layers.
+ * `effectiveWeight` normalises around.
  */
 export function normalizedLayers(p: NetworkParams): NormalizedLayer[] {
-  const out: NormalizedLayer[] = [];
-  const add = (q: ConvParams | DenseParams | undefined) => {
-    if (!q?.g) return;
-    out.push({ params: q, outAxis: 'kernelSize' in q ? (q.transposed ? 2 : 3) : 1 });
-  };
-  add(p.init.vertical);
-  add(p.init.horizontalUp);
-  add(p.init.horizontalLeft);
-  for (const b of p.blocks) {
-    if (b.kind === 'resnet') {
-      for (const r of [b.vertical, b.horizontal])
-        for (const q of [r.conv1, r.skip, r.conv2, r.cond]) add(q);
-    } else {
-      add(b.vertical);
-      add(b.horizontal);
-    }
-  }
-  add(p.head);
-  return out;
+  return networkLayers(p)
+    .filter(({ params: q }) => q.g !== undefined)
+    .map(({ params: q }) => ({ params: q, outAxis: outAxisOf(q) }));
 }
 
 /**
@@ -163,7 +171,7 @@ function tfpInit(
     const v = tf.randomUniform(p.v.shape, -limit, limit, 'float32', seed);
     p.v.assign(v);
     if (p.g) {
-      const outAxis = 'kernelSize' in p ? (p.transposed ? 2 : 3) : 1;
+      const outAxis = outAxisOf(p);
       const axes = p.v.shape.map((_, i) => i).filter((i) => i !== outAxis);
       p.g.assign(tf.sqrt(tf.sum(tf.square(v), axes)));
     }
@@ -226,26 +234,32 @@ export function createNetworkParams(
     return p;
   };
   try {
-    const init = {
-      vertical: conv(plan.init.vertical, 'init/vertical'),
-      horizontalUp: conv(plan.init.horizontalUp, 'init/horizontalUp'),
-      horizontalLeft: conv(plan.init.horizontalLeft, 'init/horizontalLeft'),
-    };
-    const blocks: BlockParams[] = plan.blocks.map((spec: BlockSpec): BlockParams => {
-      if (spec.kind === 'resnet') {
-        return {
+    let init: NetworkParams['init'] | undefined;
+    const blocks: BlockParams[] = [];
+    walkNetwork<void>(plan, {
+      init: (spec) => {
+        init = {
+          vertical: conv(spec.vertical, 'init/vertical'),
+          horizontalUp: conv(spec.horizontalUp, 'init/horizontalUp'),
+          horizontalLeft: conv(spec.horizontalLeft, 'init/horizontalLeft'),
+        };
+      },
+      resnet: (spec) => {
+        blocks.push({
           kind: 'resnet',
           spec,
           vertical: resnet(spec.vertical, `${spec.name}/vertical`),
           horizontal: resnet(spec.horizontal, `${spec.name}/horizontal`),
-        };
-      }
-      return {
-        kind: spec.kind,
-        spec,
-        vertical: conv(spec.vertical, `${spec.name}/vertical`),
-        horizontal: conv(spec.horizontal, `${spec.name}/horizontal`),
-      };
+        });
+      },
+      resample: (spec) => {
+        blocks.push({
+          kind: spec.kind,
+          spec,
+          vertical: conv(spec.vertical, `${spec.name}/vertical`),
+          horizontal: conv(spec.horizontal, `${spec.name}/horizontal`),
+        });
+      },
     });
     const head = createDenseParams({
       inUnits: plan.filters,
@@ -256,7 +270,7 @@ export function createNetworkParams(
     });
     created.push(head);
     tfpInit(head, plan.filters, plan.headUnits, nextSeed());
-    return { plan, activation: o.activation, init, blocks, head };
+    return { plan, activation: o.activation, init: init!, blocks, head };
   } catch (e) {
     for (const p of created) {
       if ('conv1' in p) disposeGatedResnetParams(p);
@@ -323,7 +337,7 @@ export function applyInit(p: NetworkParams, x: tf.Tensor4D, o: ForwardOptions = 
  * new vertical output). `blockIndex` only varies the dropout seeds.
  */
 export function applyResnetBlock(
-  b: Extract<BlockParams, { kind: 'resnet' }>,
+  b: ResnetBlockParams,
   s: Streams,
   skips: Streams | undefined,
   blockIndex: number,
@@ -356,11 +370,7 @@ export function applyResnetBlock(
 }
 
 /** Stride-2 causal downsampling or transposed upsampling of both streams. */
-export function applyResample(
-  b: Extract<BlockParams, { kind: 'downsample' | 'upsample' }>,
-  s: Streams,
-  o: ForwardOptions = {},
-): Streams {
+export function applyResample(b: ResampleBlockParams, s: Streams, o: ForwardOptions = {}): Streams {
   return tf.tidy(() => {
     const lc: LayerCallOptions = { init: o.init };
     return {
@@ -380,12 +390,11 @@ export function applyHead(
 }
 
 /**
- * The whole network: scaled images `[B, H, W, C]` in [-1, 1] -> raw head output `[B, H, W, P]`.
- * Downsampling pass pushes the init output, every gated-resnet output and every downsample output
- * on a skip list per stream; the upsampling pass starts from the last entry and pops one per gated
- * resnet (PixelCNN++ model.py). Causal by construction at every step of training: output (r, c)
- * depends only on inputs before (r, c) in raster order (and on the same pixel's earlier channels
- * only through the mixture head's channel coupling, not through the network).
+ * The whole network: scaled images `[B, H, W, C]` in [-1, 1] -> raw head output `[B, H, W, P]`:
+ * {@link walkNetwork} with the layer functions (PixelCNN++ model.py: the downsampling pass's
+ * outputs are the upsampling pass's skips). Causal by construction at every step of training:
+ * output (r, c) depends only on inputs before (r, c) in raster order (and on the same pixel's
+ * earlier channels only through the mixture head's channel coupling, not through the network).
  */
 export function networkForward(
   p: NetworkParams,
@@ -393,32 +402,11 @@ export function networkForward(
   o: ForwardOptions = {},
 ): tf.Tensor4D {
   return tf.tidy(() => {
-    let s = applyInit(p, x, o);
-    const vList: tf.Tensor4D[] = [s.vertical];
-    const hList: tf.Tensor4D[] = [s.horizontal];
-    let i = 0;
-    for (; i < p.blocks.length; i++) {
-      const b = p.blocks[i];
-      if (b.kind === 'upsample' || (b.kind === 'resnet' && b.spec.pass === 'upsampling')) break;
-      s = b.kind === 'resnet' ? applyResnetBlock(b, s, undefined, i, o) : applyResample(b, s, o);
-      vList.push(s.vertical);
-      hList.push(s.horizontal);
-    }
-    s = { vertical: vList.pop()!, horizontal: hList.pop()! };
-    for (; i < p.blocks.length; i++) {
-      const b = p.blocks[i];
-      if (b.kind === 'resnet') {
-        const skips = { vertical: vList.pop()!, horizontal: hList.pop()! };
-        s = applyResnetBlock(b, s, skips, i, o);
-      } else {
-        s = applyResample(b, s, o);
-      }
-    }
-    if (vList.length !== 0 || hList.length !== 0) {
-      throw new Error(
-        `Error in networkForward: ${vList.length} skips left after the upsampling pass (internal)`,
-      );
-    }
-    return applyHead(p, s.horizontal, o);
+    const top = walkNetwork<Streams>(p.plan, {
+      init: () => applyInit(p, x, o),
+      resnet: (_, i, s, skip) => applyResnetBlock(p.blocks[i] as ResnetBlockParams, s, skip, i, o),
+      resample: (_, i, s) => applyResample(p.blocks[i] as ResampleBlockParams, s, o),
+    });
+    return applyHead(p, top.horizontal, o);
   });
 }

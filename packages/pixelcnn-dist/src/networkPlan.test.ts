@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from './config';
-import { networkPlan } from './networkPlan';
+import { networkPlan, walkNetwork } from './networkPlan';
 
 const planFor = (o: Record<string, unknown>) =>
   networkPlan(resolveConfig({ imageShape: [16, 16, 3], ...o }), 0, 100);
@@ -86,5 +86,45 @@ describe('networkPlan', () => {
 
   it('omits the constant channel when asked (as TFP)', () => {
     expect(planFor({ constantChannel: false }).inputChannels).toBe(3);
+  });
+});
+
+describe('walkNetwork', () => {
+  it("wires PixelCNN++'s skips: each upsampling resnet pops the downsampling outputs in reverse", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 3 }), (nr, nh) => {
+        const side = 2 ** (nh - 1) * 2;
+        const plan = networkPlan(
+          resolveConfig({ imageShape: [side, side, 1], numResnet: nr, numHierarchies: nh }),
+          0,
+          10,
+        );
+        // an independent skip list: names pushed in the downsampling pass, popped in the upsampling
+        const pushed = ['init'];
+        const seen: string[] = [];
+        const out = walkNetwork<string>(plan, {
+          init: () => 'init',
+          resnet: (spec, i, input, skip) => {
+            expect(input).toBe(i === 0 ? 'init' : plan.blocks[i - 1].name);
+            if (spec.pass === 'downsampling') {
+              expect(skip).toBeUndefined();
+              pushed.push(spec.name);
+            } else {
+              if (seen.length === 0) pushed.pop(); // the upsampling pass starts from the last push
+              seen.push(spec.name);
+              expect(skip).toBe(pushed.pop());
+            }
+            return spec.name;
+          },
+          resample: (spec, _, input) => {
+            if (spec.kind === 'downsample') pushed.push(spec.name);
+            expect(typeof input).toBe('string');
+            return spec.name;
+          },
+        });
+        expect(pushed).toEqual([]);
+        expect(out).toBe(plan.blocks[plan.blocks.length - 1].name);
+      }),
+    );
   });
 });

@@ -64,6 +64,11 @@ export interface ResnetSpec {
   index: number;
   /** [h, w] the block works at. */
   resolution: [number, number];
+  /**
+   * Upsampling pass: the layer whose output this block pops from the skip lists, as an index
+   * into `blocks` (-1: the first layer's output). Undefined in the downsampling pass.
+   */
+  skipFrom?: number;
   vertical: ResnetStreamSpec;
   horizontal: ResnetStreamSpec;
 }
@@ -188,7 +193,7 @@ export function networkPlan(
   const blocks: BlockSpec[] = [];
   // Skip lists (one per stream; they move in lockstep), holding resolutions. The init output is
   // pushed first, as in PixelCNN++, and the last push becomes the upsampling pass's input.
-  const skips: Array<[number, number]> = [[H, W]];
+  const skips: Array<{ res: [number, number]; from: number }> = [{ res: [H, W], from: -1 }];
   let pushes = 0;
   let pops = 0;
   let res: [number, number] = [H, W];
@@ -205,7 +210,7 @@ export function networkPlan(
         vertical: stream('vertical', 0),
         horizontal: stream('horizontal', F),
       });
-      skips.push(res);
+      skips.push({ res, from: blocks.length - 1 });
       pushes++;
     }
     if (i < c.numHierarchies - 1) {
@@ -220,14 +225,14 @@ export function networkPlan(
         horizontal: convSpec('downRightShiftedConv2d', hKernel, tfp.downsample.horizontal, F, F, 2),
       });
       res = to;
-      skips.push(res);
+      skips.push({ res, from: blocks.length - 1 });
       pushes++;
     }
   }
 
   // The upsampling pass starts from the last pushed output.
   const start = skips.pop()!;
-  if (start[0] !== res[0] || start[1] !== res[1]) {
+  if (start.res[0] !== res[0] || start.res[1] !== res[1] || start.from !== blocks.length - 1) {
     throw new Error('Error in networkPlan: skip list out of order (internal)');
   }
   for (let i = 0; i < c.numHierarchies; i++) {
@@ -235,9 +240,9 @@ export function networkPlan(
     for (let j = 0; j < n; j++) {
       const skip = skips.pop();
       pops++;
-      if (!skip || skip[0] !== res[0] || skip[1] !== res[1]) {
+      if (!skip || skip.res[0] !== res[0] || skip.res[1] !== res[1]) {
         throw new Error(
-          `Error in networkPlan: up${i}/resnet${j} at ${res.join('x')} found skip ${skip ? skip.join('x') : 'none'} (internal)`,
+          `Error in networkPlan: up${i}/resnet${j} at ${res.join('x')} found skip ${skip ? skip.res.join('x') : 'none'} (internal)`,
         );
       }
       blocks.push({
@@ -247,6 +252,7 @@ export function networkPlan(
         hierarchy: i,
         index: j,
         resolution: res,
+        skipFrom: skip.from,
         vertical: stream('vertical', F),
         horizontal: stream('horizontal', 2 * F),
       });
@@ -281,4 +287,44 @@ export function networkPlan(
     pushes,
     pops,
   };
+}
+
+/**
+ * What {@link walkNetwork} calls for each layer of a plan, in execution order. `S` is whatever
+ * the walker computes per layer (the two streams' tensors, caches, or nothing).
+ */
+export interface NetworkVisitor<S> {
+  /** The first layer, which makes the two streams from the image. */
+  init(spec: InitSpec): S;
+  /**
+   * A gated-resnet pair (`index` into `plan.blocks`) on the previous layer's output `input`;
+   * `skip` is the output it pops from the skip lists (upsampling pass only).
+   */
+  resnet(spec: ResnetSpec, index: number, input: S, skip: S | undefined): S;
+  /** A stride-2 conv or transposed conv pair on the previous layer's output. */
+  resample(spec: ResampleSpec, index: number, input: S): S;
+}
+
+/**
+ * The one walk of the network (PixelCNN++ model.py's U-net): the first layer, then every block of
+ * the plan on its predecessor's output, each upsampling-pass resnet also getting the output the
+ * plan's skip schedule names (`skipFrom`). Returns the last block's output (the head's input).
+ * Parameter creation, variable naming, the forward pass and the cached sampler all walk the
+ * network through this.
+ */
+export function walkNetwork<S>(plan: NetworkPlan, v: NetworkVisitor<S>): S {
+  const first = v.init(plan.init);
+  const outputs: S[] = [];
+  let s = first;
+  for (const [i, b] of plan.blocks.entries()) {
+    if (b.kind === 'resnet') {
+      const skip =
+        b.skipFrom === undefined ? undefined : b.skipFrom < 0 ? first : outputs[b.skipFrom];
+      s = v.resnet(b, i, s, skip);
+    } else {
+      s = v.resample(b, i, s);
+    }
+    outputs.push(s);
+  }
+  return s;
 }

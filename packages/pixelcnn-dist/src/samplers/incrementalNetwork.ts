@@ -1,58 +1,49 @@
-import { applyActivation } from '@pixelcnn/gated-resnet';
-import { type ConvParams, type DenseParams, effectiveWeight } from '@pixelcnn/masked-conv';
+import {
+  type ConvFn,
+  conditionProjection,
+  type GatedResnetParams,
+  gate,
+  gatedResnetHidden,
+} from '@pixelcnn/gated-resnet';
+import {
+  type ConvParams,
+  conv2d,
+  type DenseParams,
+  deconv2d,
+  effectiveWeight,
+  withEffectiveWeights,
+} from '@pixelcnn/masked-conv';
 import * as tf from '@tensorflow/tfjs-core';
-import type { BlockParams, NetworkParams } from '../network';
+import {
+  applyHead,
+  type NetworkParams,
+  networkLayers,
+  outAxisOf,
+  type ResampleBlockParams,
+  type ResnetBlockParams,
+} from '../network';
+import { type ResampleSpec, type ResnetSpec, walkNetwork } from '../networkPlan';
 import { PositionCache } from './positionCache';
 
-/** A layer's effective weight (weight norm folded in once per sampling run) and bias. */
-interface Linear {
-  w: tf.Tensor;
-  b: tf.Tensor;
-  kernel: [number, number];
-}
+/** The causal conv step on a cached window: a VALID conv that yields exactly the wanted outputs. */
+const validConv: ConvFn = (x, p) => conv2d(x, p, { padding: 'valid' });
 
-function linear(p: ConvParams | DenseParams): Linear {
-  const isConv = 'kernelSize' in p;
-  const outAxis = isConv ? (p.transposed ? 2 : 3) : 1;
-  // clone: without weight norm effectiveWeight is the variable itself, which we must not dispose
-  return {
-    w: tf.keep(tf.clone(effectiveWeight(p, outAxis))),
-    b: tf.keep(tf.clone(p.b)),
-    kernel: isConv ? p.kernelSize : [1, 1],
-  };
-}
-
-/** `[N, 1, w, in] -> [N, 1, w, out]`, a dense layer at every position. */
-function pointwise(x: tf.Tensor4D, l: Linear): tf.Tensor4D {
-  const [n, hh, w, d] = x.shape;
-  const y = tf.add(tf.matMul(tf.reshape(x, [n * hh * w, d]), l.w as tf.Tensor2D), l.b);
-  return tf.reshape(y, [n, hh, w, l.w.shape[1] as number]);
-}
-
-/** A VALID conv of a window that yields exactly the wanted outputs, plus the bias. */
-function convValid(win: tf.Tensor4D, l: Linear, strides: 1 | 2): tf.Tensor4D {
-  return tf.add(tf.conv2d(win, l.w as tf.Tensor4D, strides, 'valid'), l.b);
-}
-
-/** The two stream caches of a gated resnet (vertical or horizontal half). */
-interface ResnetHalf {
-  conv1: Linear;
-  conv2: Linear;
-  skip?: Linear;
-  /** dense(h, cond) `[N, 1, 1, 2F]`, computed once. */
+/** One stream of a gated resnet: its parameters and caches. */
+interface ResnetStream {
+  params: GatedResnetParams;
+  /** conditionProjection(h) `[N | 1, 1, 1, 2F]`, computed once. */
   cond?: tf.Tensor4D;
   input: PositionCache;
-  /** act(conv1(...)), which conv2 reads over a neighbourhood. */
+  /** gatedResnetHidden's output (conv2's input), which conv2 reads over a neighbourhood. */
   c1a: PositionCache;
   out: PositionCache;
+  /** Upsampling pass: the popped skip (the walk's `skip`). */
+  skipCache?: PositionCache;
 }
-
-/** A gated resnet half and, in the upsampling pass, the down-pass cache it takes as skip. */
-type ResnetStream = ResnetHalf & { skipCache?: PositionCache };
 
 /** A stride-2 conv (downsample) or transposed conv (upsample) of one stream. */
 interface ResampleStream {
-  lin: Linear;
+  params: ConvParams;
   input: PositionCache;
   out: PositionCache;
 }
@@ -67,7 +58,11 @@ type Step =
       horizontal: ResampleStream;
     };
 
-type ResnetParams = Extract<BlockParams, { kind: 'resnet' }>['vertical'];
+/** The two streams' caches of one layer. */
+interface CachedStreams {
+  vertical: PositionCache;
+  horizontal: PositionCache;
+}
 
 /**
  * The network of a {@link NetworkParams}, evaluated incrementally in raster order (Ramachandran
@@ -83,24 +78,30 @@ type ResnetParams = Extract<BlockParams, { kind: 'resnet' }>['vertical'];
  * pixel (r, c) before `pixel` of the next position, and rows in order; reading a position that
  * was not computed yet throws.
  *
+ * The layer math is the network's own: the causal convs are masked-conv's `conv2d` (VALID) and
+ * `deconv2d` on the cached window, the gated resnets gated-resnet's `gatedResnetHidden` and
+ * `gate`, the head `applyHead`, all run with the weight norm folded in once
+ * (`withEffectiveWeights`); the wiring is {@link walkNetwork}'s. Only the windows are ours.
+ *
  * Cost per image: about one full forward pass of FLOPs plus a few small ops per layer and pixel,
  * instead of H*W full forward passes.
  */
 export class IncrementalNetwork {
+  private readonly H: number;
   private readonly W: number;
+  /** Rows every cache keeps (no layer reads further back). */
+  private readonly keep: number;
   private readonly caches: PositionCache[] = [];
-  private readonly linears: Linear[] = [];
-  private readonly conds: tf.Tensor[] = [];
+  /** Weight-normalised layers -> their effective weight, computed once. */
+  private readonly folded = new Map<ConvParams | DenseParams, tf.Tensor>();
+  private readonly owned: tf.Tensor[] = [];
   private readonly steps: Step[] = [];
-  private x!: PositionCache;
-  private v0!: PositionCache;
-  private hUp!: PositionCache;
-  private h0!: PositionCache;
-  private init!: { vertical: Linear; up: Linear; left: Linear };
-  private head!: Linear;
+  private readonly x: PositionCache;
+  private readonly v0: PositionCache;
+  private readonly hUp: PositionCache;
+  private readonly h0: PositionCache;
   private final!: PositionCache;
   private ones?: tf.Tensor4D;
-  private readonly activation: NetworkParams['activation'];
 
   /**
    * @param params the network (plan and variables), in evaluation mode (no dropout).
@@ -108,93 +109,42 @@ export class IncrementalNetwork {
    * @param h conditioning vectors `[n | 1, units]` of a conditional network.
    */
   constructor(
-    params: NetworkParams,
+    private readonly params: NetworkParams,
     readonly n: number,
-    h?: tf.Tensor2D,
+    private readonly h?: tf.Tensor2D,
   ) {
     const { plan } = params;
-    this.activation = params.activation;
     const first = plan.blocks.find((b) => b.kind === 'resnet');
-    const [H, W] = first && first.kind === 'resnet' ? first.resolution : [0, 0];
-    this.W = W;
-    const F = plan.filters;
+    [this.H, this.W] = first && first.kind === 'resnet' ? first.resolution : [0, 0];
     // No layer reads further back than its kernel's rows (a stride-2 layer: twice that, in rows
     // of the finer cache, which is still within its own kernel rows of the newest fine row).
     const kernels = [
       plan.init.vertical.kernelSize[0],
       ...plan.blocks.flatMap((b) => [b.vertical.kernelSize[0], b.horizontal.kernelSize[0]]),
     ];
-    const keep = Math.max(...kernels) + 1;
-    const levelOf = (res: [number, number]) => Math.round(Math.log2(H / res[0]));
-    const cache = (name: string, level: number, d: number) => {
-      const c = new PositionCache(name, n, H >> level, W >> level, d, keep);
-      this.caches.push(c);
-      return c;
-    };
-    const lin = (p: ConvParams | DenseParams) => {
-      const l = linear(p);
-      this.linears.push(l);
-      return l;
-    };
+    this.keep = Math.max(...kernels) + 1;
+    const F = plan.filters;
+    this.x = this.cache('input', 0, plan.inputChannels);
+    this.v0 = this.cache('init/vertical', 0, F);
+    this.hUp = this.cache('init/horizontalUp', 0, F);
+    this.h0 = this.cache('init/horizontal', 0, F);
     try {
       tf.tidy(() => {
-        this.x = cache('input', 0, plan.inputChannels);
         if (plan.inputChannels > plan.channels) {
           this.ones = tf.keep(tf.ones([n, 1, 1, plan.inputChannels - plan.channels]));
         }
-        this.init = {
-          vertical: lin(params.init.vertical),
-          up: lin(params.init.horizontalUp),
-          left: lin(params.init.horizontalLeft),
-        };
-        this.v0 = cache('init/vertical', 0, F);
-        this.hUp = cache('init/horizontalUp', 0, F);
-        this.h0 = cache('init/horizontal', 0, F);
-
-        const condOf = (p: DenseParams | undefined) => {
-          if (!p || !h) return undefined;
-          const w = effectiveWeight(p, 1) as tf.Tensor2D; // [units, 2F]
-          const proj = tf.keep(tf.reshape(tf.add(tf.matMul(h, w), p.b), [h.shape[0], 1, 1, -1]));
-          this.conds.push(proj);
-          return proj as tf.Tensor4D;
-        };
-        const half = (
-          name: string,
-          level: number,
-          p: ResnetParams,
-          input: PositionCache,
-        ): ResnetHalf => ({
-          conv1: lin(p.conv1),
-          conv2: lin(p.conv2),
-          skip: p.skip ? lin(p.skip) : undefined,
-          cond: condOf(p.cond),
-          input,
-          c1a: cache(`${name}/c1a`, level, input.d * (this.activation === 'concat_elu' ? 2 : 1)),
-          out: cache(name, level, F),
+        for (const { params: q } of networkLayers(params)) {
+          // without weight norm the effective weight is v itself
+          if (q.g) this.folded.set(q, this.own(effectiveWeight(q, outAxisOf(q))));
+        }
+        const top = walkNetwork<CachedStreams>(plan, {
+          init: () => ({ vertical: this.v0, horizontal: this.h0 }),
+          resnet: (spec, i, s, skip) =>
+            this.compileResnet(spec, params.blocks[i] as ResnetBlockParams, s, skip),
+          resample: (spec, i, s) =>
+            this.compileResample(spec, params.blocks[i] as ResampleBlockParams, s),
         });
-
-        // The skip lists of networkForward, holding caches instead of tensors.
-        let s = { vertical: this.v0, horizontal: this.h0 };
-        const vList = [s.vertical];
-        const hList = [s.horizontal];
-        let i = 0;
-        const blocks = params.blocks;
-        for (; i < blocks.length; i++) {
-          const b = blocks[i];
-          if (b.kind === 'upsample' || (b.kind === 'resnet' && b.spec.pass === 'upsampling')) break;
-          s = this.compile(b, s, undefined, levelOf, half, lin, cache);
-          vList.push(s.vertical);
-          hList.push(s.horizontal);
-        }
-        s = { vertical: vList.pop()!, horizontal: hList.pop()! };
-        for (; i < blocks.length; i++) {
-          const b = blocks[i];
-          const skips =
-            b.kind === 'resnet' ? { vertical: vList.pop()!, horizontal: hList.pop()! } : undefined;
-          s = this.compile(b, s, skips, levelOf, half, lin, cache);
-        }
-        this.final = s.horizontal;
-        this.head = lin(params.head);
+        this.final = top.horizontal;
       });
     } catch (e) {
       this.dispose();
@@ -202,54 +152,67 @@ export class IncrementalNetwork {
     }
   }
 
-  private compile(
-    b: BlockParams,
-    s: { vertical: PositionCache; horizontal: PositionCache },
-    skips: { vertical: PositionCache; horizontal: PositionCache } | undefined,
-    levelOf: (res: [number, number]) => number,
-    half: (name: string, level: number, p: ResnetParams, input: PositionCache) => ResnetHalf,
-    lin: (p: ConvParams | DenseParams) => Linear,
-    cache: (name: string, level: number, d: number) => PositionCache,
-  ): { vertical: PositionCache; horizontal: PositionCache } {
-    if (b.kind === 'resnet') {
-      const level = levelOf(b.spec.resolution);
-      const vertical: ResnetStream = {
-        ...half(`${b.spec.name}/vertical`, level, b.vertical, s.vertical),
-        skipCache: skips?.vertical,
+  private own<T extends tf.Tensor>(t: T): T {
+    this.owned.push(tf.keep(t));
+    return t;
+  }
+
+  private cache(name: string, level: number, d: number): PositionCache {
+    const c = new PositionCache(name, this.n, this.H >> level, this.W >> level, d, this.keep);
+    this.caches.push(c);
+    return c;
+  }
+
+  private levelOf(res: [number, number]): number {
+    return Math.round(Math.log2(this.H / res[0]));
+  }
+
+  private compileResnet(
+    spec: ResnetSpec,
+    b: ResnetBlockParams,
+    s: CachedStreams,
+    skip: CachedStreams | undefined,
+  ): CachedStreams {
+    const level = this.levelOf(spec.resolution);
+    const stream = (which: 'vertical' | 'horizontal'): ResnetStream => {
+      const params = b[which];
+      const input = s[which];
+      const name = `${spec.name}/${which}`;
+      return {
+        params,
+        cond: params.cond && this.h ? this.own(conditionProjection(this.h, params)) : undefined,
+        input,
+        c1a: this.cache(`${name}/c1a`, level, params.conv2.inChannels),
+        out: this.cache(name, level, params.channels),
+        skipCache: skip?.[which],
       };
-      const horizontal: ResnetStream = {
-        ...half(`${b.spec.name}/horizontal`, level, b.horizontal, s.horizontal),
-        skipCache: skips?.horizontal,
-      };
-      this.steps.push({ kind: 'resnet', level, vertical, horizontal });
-      return { vertical: vertical.out, horizontal: horizontal.out };
-    }
-    const level = levelOf(b.spec.to);
-    const F = b.spec.vertical.outChannels;
-    const vertical = {
-      lin: lin(b.vertical),
-      input: s.vertical,
-      out: cache(`${b.spec.name}/vertical`, level, F),
     };
-    const horizontal = {
-      lin: lin(b.horizontal),
-      input: s.horizontal,
-      out: cache(`${b.spec.name}/horizontal`, level, F),
-    };
-    this.steps.push({ kind: b.kind, level, vertical, horizontal });
+    const vertical = stream('vertical');
+    const horizontal = stream('horizontal');
+    this.steps.push({ kind: 'resnet', level, vertical, horizontal });
     return { vertical: vertical.out, horizontal: horizontal.out };
   }
 
-  private act(t: tf.Tensor4D): tf.Tensor4D {
-    return applyActivation(t, this.activation) as tf.Tensor4D;
+  private compileResample(
+    spec: ResampleSpec,
+    b: ResampleBlockParams,
+    s: CachedStreams,
+  ): CachedStreams {
+    const level = this.levelOf(spec.to);
+    const stream = (which: 'vertical' | 'horizontal'): ResampleStream => ({
+      params: b[which],
+      input: s[which],
+      out: this.cache(`${spec.name}/${which}`, level, b[which].outChannels),
+    });
+    const vertical = stream('vertical');
+    const horizontal = stream('horizontal');
+    this.steps.push({ kind: spec.kind, level, vertical, horizontal });
+    return { vertical: vertical.out, horizontal: horizontal.out };
   }
 
-  /** Gate: `x + a * sigmoid(b)` of conv2's `[.., 2F]` output. */
-  private gate(x: tf.Tensor4D, c2: tf.Tensor4D): tf.Tensor4D {
-    const F = x.shape[3];
-    const a = tf.slice(c2, [0, 0, 0, 0], [-1, -1, -1, F]);
-    const g = tf.slice(c2, [0, 0, 0, F], [-1, -1, -1, F]);
-    return tf.add(x, tf.mul(a, tf.sigmoid(g)));
+  /** Run `f` in a tidy with every layer's folded weight in place of its weight norm. */
+  private run<T extends tf.TensorContainer>(f: () => T): T {
+    return withEffectiveWeights(this.folded, () => tf.tidy(f));
   }
 
   /**
@@ -257,24 +220,22 @@ export class IncrementalNetwork {
    * `r` must have been fed): level l's row r / 2^l for every l with 2^l dividing r.
    */
   startRow(r: number): void {
-    tf.tidy(() => {
+    this.run(() => {
       const W = this.W;
+      const init = this.params.init;
       // init: vertical = downShift(conv(x)), horizontalUp = downShift(conv(x)): row r is the conv
       // at row r-1 (zero at row 0, not the bias).
       if (r === 0) {
         this.v0.setRow(0, tf.zeros([this.n, 1, W, this.v0.d]));
         this.hUp.setRow(0, tf.zeros([this.n, 1, W, this.hUp.d]));
       } else {
-        const [khv, kwv] = this.init.vertical.kernel;
+        const [khv, kwv] = init.vertical.kernelSize;
         const sv = (kwv - 1) / 2;
-        this.v0.setRow(
-          r,
-          convValid(this.x.window(r - khv, r - 1, -sv, W - 1 + sv), this.init.vertical, 1),
-        );
-        const su = (this.init.up.kernel[1] - 1) / 2;
+        this.v0.setRow(r, validConv(this.x.window(r - khv, r - 1, -sv, W - 1 + sv), init.vertical));
+        const su = (init.horizontalUp.kernelSize[1] - 1) / 2;
         this.hUp.setRow(
           r,
-          convValid(this.x.window(r - 1, r - 1, -su, W - 1 + su), this.init.up, 1),
+          validConv(this.x.window(r - 1, r - 1, -su, W - 1 + su), init.horizontalUp),
         );
       }
       for (const st of this.steps) {
@@ -287,28 +248,38 @@ export class IncrementalNetwork {
     });
   }
 
+  /** conv2 over the cached hidden window, the conditioning, the gate. */
+  private gated(p: ResnetStream, x: tf.Tensor4D, c1aWindow: tf.Tensor4D): tf.Tensor4D {
+    let c2 = validConv(c1aWindow, p.params.conv2);
+    if (p.cond) c2 = tf.add(c2, p.cond);
+    return gate(x, c2);
+  }
+
   private resnetRow(p: ResnetStream, i: number): void {
     const w = p.input.w;
-    const [kh, kw] = p.conv1.kernel;
+    const [kh, kw] = p.params.conv1.kernelSize;
     const side = (kw - 1) / 2;
-    let c1 = convValid(this.act(p.input.window(i - kh + 1, i, -side, w - 1 + side)), p.conv1, 1);
-    if (p.skip && p.skipCache) c1 = tf.add(c1, pointwise(this.act(p.skipCache.row(i)), p.skip));
-    p.c1a.setRow(i, this.act(c1));
-    let c2 = convValid(p.c1a.window(i - kh + 1, i, -side, w - 1 + side), p.conv2, 1);
-    if (p.cond) c2 = tf.add(c2, p.cond);
-    p.out.setRow(i, this.gate(p.input.row(i), c2));
+    const win = p.input.window(i - kh + 1, i, -side, w - 1 + side);
+    p.c1a.setRow(
+      i,
+      gatedResnetHidden(win, p.params, { conv: validConv, skip: p.skipCache?.row(i) }),
+    );
+    p.out.setRow(
+      i,
+      this.gated(p, p.input.row(i), p.c1a.window(i - kh + 1, i, -side, w - 1 + side)),
+    );
   }
 
   private downsampleRow(p: ResampleStream, i: number): void {
-    const [kh, kw] = p.lin.kernel;
+    const [kh, kw] = p.params.kernelSize;
     const side = (kw - 1) / 2;
     const win = p.input.window(2 * i - kh + 1, 2 * i, -side, p.input.w - 1 + side);
-    p.out.setRow(i, convValid(win, p.lin, 2));
+    p.out.setRow(i, conv2d(win, p.params, { padding: 'valid', strides: 2 }));
   }
 
   private upsampleRow(p: ResampleStream, r: number): void {
     // all input columns; the down-shifted deconv keeps the centred 2w of its VALID output
-    const side = (p.lin.kernel[1] - 1) / 2;
+    const side = (p.params.kernelSize[1] - 1) / 2;
     p.out.setRow(r, this.transposedRow(p, r, 0, p.input.w - 1, side, 2 * p.input.w));
   }
 
@@ -326,22 +297,13 @@ export class IncrementalNetwork {
     start: number,
     count: number,
   ): tf.Tensor4D {
-    const [kh, kw] = p.lin.kernel;
+    const kh = p.params.kernelSize[0];
     const lo = Math.max(0, Math.ceil((r - kh + 1) / 2));
     const hi = r >> 1;
-    if (lo > hi || jlo > jhi) return tf.add(tf.zeros([this.n, 1, count, p.out.d]), p.lin.b);
+    if (lo > hi || jlo > jhi) return tf.add(tf.zeros([this.n, 1, count, p.out.d]), p.params.b);
     const win = p.input.window(lo, hi, jlo, jhi); // [N, rows, cols, in]
-    const rows = hi - lo + 1;
-    const cols = jhi - jlo + 1;
-    const full = tf.conv2dTranspose(
-      win,
-      p.lin.w as tf.Tensor4D,
-      [this.n, 2 * rows + kh - 1, 2 * cols + kw - 1, p.out.d],
-      2,
-      'valid',
-    );
-    const out = tf.slice(full, [0, r - 2 * lo, start - 2 * jlo, 0], [-1, 1, count, -1]);
-    return tf.add(out, p.lin.b);
+    const full = deconv2d(win, p.params, { padding: 'valid', strides: 2 });
+    return tf.slice(full, [0, r - 2 * lo, start - 2 * jlo, 0], [-1, 1, count, -1]);
   }
 
   /**
@@ -350,10 +312,9 @@ export class IncrementalNetwork {
    * of every earlier pixel must have run. The caller disposes the result.
    */
   pixel(r: number, c: number): tf.Tensor2D {
-    return tf.tidy(() => {
-      this.advance(r, c);
-      const top = this.final.pixel(r, c); // [N, 1, 1, F]
-      const raw = pointwise(tf.elu(top), this.head);
+    this.advance(r, c);
+    return this.run(() => {
+      const raw = applyHead(this.params, this.final.pixel(r, c)); // [N, 1, 1, P]
       return tf.reshape(raw, [this.n, raw.shape[3]]) as tf.Tensor2D;
     });
   }
@@ -363,12 +324,13 @@ export class IncrementalNetwork {
    * whose value is known (a completion's prefix).
    */
   advance(r: number, c: number): void {
-    tf.tidy(() => {
+    this.run(() => {
       // init: horizontal = downShift(up(x)) + rightShift(left(x)); the right shift is zero at c = 0.
       let h0 = this.hUp.pixel(r, c);
       if (c > 0) {
-        const kw = this.init.left.kernel[1];
-        h0 = tf.add(h0, convValid(this.x.window(r - 1, r, c - kw, c - 1), this.init.left, 1));
+        const left = this.params.init.horizontalLeft;
+        const kw = left.kernelSize[1];
+        h0 = tf.add(h0, validConv(this.x.window(r - 1, r, c - kw, c - 1), left));
       }
       this.h0.setPixel(r, c, h0);
       for (const st of this.steps) {
@@ -384,30 +346,29 @@ export class IncrementalNetwork {
   }
 
   private resnetPixel(p: ResnetStream, vertical: PositionCache, i: number, j: number): void {
-    const [kh, kw] = p.conv1.kernel;
-    let c1 = convValid(this.act(p.input.window(i - kh + 1, i, j - kw + 1, j)), p.conv1, 1);
-    if (p.skip) {
-      // Down pass: the skip is the new vertical output; up pass: it and the popped skip.
-      const v = vertical.pixel(i, j);
-      const skip = p.skipCache ? tf.concat([v, p.skipCache.pixel(i, j)], 3) : v;
-      c1 = tf.add(c1, pointwise(this.act(skip as tf.Tensor4D), p.skip));
-    }
-    p.c1a.setPixel(i, j, this.act(c1));
-    let c2 = convValid(p.c1a.window(i - kh + 1, i, j - kw + 1, j), p.conv2, 1);
-    if (p.cond) c2 = tf.add(c2, p.cond);
-    p.out.setPixel(i, j, this.gate(p.input.pixel(i, j), c2));
+    const [kh, kw] = p.params.conv1.kernelSize;
+    // Down pass: the skip is the new vertical output; up pass: it and the popped skip.
+    const v = vertical.pixel(i, j);
+    const skip = p.skipCache ? (tf.concat([v, p.skipCache.pixel(i, j)], 3) as tf.Tensor4D) : v;
+    const win = p.input.window(i - kh + 1, i, j - kw + 1, j);
+    p.c1a.setPixel(i, j, gatedResnetHidden(win, p.params, { conv: validConv, skip }));
+    p.out.setPixel(
+      i,
+      j,
+      this.gated(p, p.input.pixel(i, j), p.c1a.window(i - kh + 1, i, j - kw + 1, j)),
+    );
   }
 
   private downsamplePixel(p: ResampleStream, i: number, j: number): void {
-    const [kh, kw] = p.lin.kernel;
+    const [kh, kw] = p.params.kernelSize;
     const win = p.input.window(2 * i - kh + 1, 2 * i, 2 * j - kw + 1, 2 * j);
-    p.out.setPixel(i, j, convValid(win, p.lin, 2));
+    p.out.setPixel(i, j, conv2d(win, p.params, { padding: 'valid', strides: 2 }));
   }
 
   private upsamplePixel(p: ResampleStream, r: number, c: number): void {
     // the input columns that reach column c (2j <= c < 2j + kw); the down-right-shifted deconv
     // keeps its VALID output from column 0
-    const jlo = Math.max(0, Math.ceil((c - p.lin.kernel[1] + 1) / 2));
+    const jlo = Math.max(0, Math.ceil((c - p.params.kernelSize[1] + 1) / 2));
     p.out.setPixel(r, c, this.transposedRow(p, r, jlo, c >> 1, c, 1));
   }
 
@@ -420,11 +381,10 @@ export class IncrementalNetwork {
     });
   }
 
-  /** Dispose every cache and the folded weights. */
+  /** Dispose every cache, the folded weights and the conditioning projections. */
   dispose(): void {
     for (const c of this.caches) c.dispose();
-    for (const l of this.linears) tf.dispose([l.w, l.b]);
-    tf.dispose(this.conds);
+    tf.dispose(this.owned);
     this.ones?.dispose();
   }
 }
