@@ -175,13 +175,13 @@ describeBackends('Trainer', () => {
         [4, 4, 4, 1],
       );
       await expect(trainer.trainStep(bad, { conditionalInput: [0, 1, 0, 1] })).rejects.toThrow(
-        'Error in trainStep: pixel values must be integers in [low, high] = [0, 3]; found 7 at flat index 21 of images [4, 4, 4, 1]',
+        'Error in trainStep: images [4, 4, 4, 1] must hold integers in [0, 3]; 1 value(s) do not, the first is 7 at flat index 21',
       );
       await expect(trainer.trainStep(x, { conditionalInput: [0, 1, 2, 1] })).rejects.toThrow(
-        'Error in trainStep: class labels must be integers in [0, 1] (numClasses 2); found 2',
+        'Error in trainStep: class labels (numClasses 2) [4] must hold integers in [0, 1]; 1 value(s) do not, the first is 2 at flat index 2',
       );
       await expect(trainer.evaluate(tf.mul(x, 0.5))).rejects.toThrow(
-        'Error in evaluateNll: pixel values must be integers in [low, high] = [0, 3]; found 1.5 at flat index 0',
+        'Error in evaluateNll: images [4, 4, 4, 1] must hold integers in [0, 3]; 32 value(s) do not, the first is 1.5 at flat index 0',
       );
       expect(trainer.step).toBe(2);
     } finally {

@@ -1,3 +1,4 @@
+import { checkValues } from '@pixelcnn/logistic-mixture';
 import { effectiveWeight, withEffectiveWeights } from '@pixelcnn/masked-conv';
 import * as tf from '@tensorflow/tfjs-core';
 import { type TensorInput, toFloatTensor } from './inputs';
@@ -149,38 +150,7 @@ function setOptimizerLearningRate(opt: tf.Optimizer, lr: number): void {
   else o.learningRate = lr;
 }
 
-/**
- * Check on the device that `x` holds only integers in [low, high], reading back two numbers (no
- * synchronous read: works on WebGPU). Throws naming the first bad value and its flat index.
- */
-async function checkValuesOnDevice(
-  fn: string,
-  x: tf.Tensor,
-  low: number,
-  high: number,
-  what: (v: number, i: number) => string,
-): Promise<void> {
-  const [anyBad, first] = tf.tidy(() => {
-    const f = tf.reshape(x, [-1]);
-    const bad = tf.logicalOr(
-      tf.logicalOr(tf.less(f, low), tf.greater(f, high)),
-      tf.notEqual(f, tf.round(f)), // also true for NaN
-    );
-    return [tf.any(bad), tf.argMax(tf.cast(bad, 'int32'))];
-  });
-  try {
-    if (!(await anyBad.data())[0]) return;
-    const i = (await first.data())[0];
-    const v = tf.tidy(() => tf.slice(tf.reshape(x, [-1]), i, 1));
-    const value = (await v.data())[0];
-    v.dispose();
-    throw new Error(`Error in ${fn}: ${what(value, i)}`);
-  } finally {
-    tf.dispose([anyBad, first]);
-  }
-}
-
-/** {@link checkValuesOnDevice} of a batch's pixels, and of its class labels when it has any. */
+/** Check a batch's pixels, and its class labels when it has any, on the device (async reads). */
 async function checkBatchOnDevice(
   fn: string,
   dist: PixelCNN,
@@ -188,23 +158,9 @@ async function checkBatchOnDevice(
   cond: tf.Tensor | undefined,
 ): Promise<void> {
   const { low, high, numClasses } = dist.config;
-  await checkValuesOnDevice(
-    fn,
-    x,
-    low,
-    high,
-    (v, i) =>
-      `pixel values must be integers in [low, high] = [${low}, ${high}]; found ${v} at flat index ${i} of images [${x.shape.join(', ')}]`,
-  );
+  await checkValues(fn, 'images', x, low, high);
   if (cond && numClasses > 0) {
-    await checkValuesOnDevice(
-      fn,
-      cond,
-      0,
-      numClasses - 1,
-      (v) =>
-        `class labels must be integers in [0, ${numClasses - 1}] (numClasses ${numClasses}); found ${v}`,
-    );
+    await checkValues(fn, `class labels (numClasses ${numClasses})`, cond, 0, numClasses - 1);
   }
 }
 
