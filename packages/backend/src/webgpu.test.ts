@@ -48,6 +48,7 @@ describe('initBackend webgpu', () => {
   });
 
   it('runs on webgpu when asked for by name, reporting the adapter', async (ctx) => {
+    const previous = tf.getBackend();
     const report = await initBackend({ prefer: 'webgpu', ignoreEnv: true }).catch((e: Error) => e);
     if (report instanceof Error) {
       // No adapter at all here (no GPU, no SwiftShader): the error says which and how to fix it.
@@ -67,7 +68,7 @@ describe('initBackend webgpu', () => {
     const dw = tf.grad((f) => tf.sum(tf.conv2d(x, f as tf.Tensor4D, 1, 'valid')))(w);
     expect(Array.from(await dw.data())).toEqual(new Array(9).fill(18));
     tf.dispose([x, w, dw]);
-    await tf.setBackend('cpu');
+    await tf.setBackend(previous);
   });
 });
 
