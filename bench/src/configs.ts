@@ -81,6 +81,8 @@ export interface WorkerResult {
       gflops: number;
     };
     heapBytes?: number;
+    /** The largest kernels' shares of one training micro-batch's kernel time (tf.profile). */
+    profile?: { kernel: string; share: number }[];
     sample?: {
       n: number;
       naiveTimedPixels: number;

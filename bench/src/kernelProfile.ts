@@ -1,4 +1,21 @@
+import type { PixelCNN } from '@pixelcnn/pixelcnn-dist';
 import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * One training micro-batch without the optimizer: the loss's forward pass and its gradients
+ * with respect to every trainable variable, read back and disposed.
+ */
+export function trainingPass(dist: PixelCNN, x: tf.Tensor): () => Promise<void> {
+  return async () => {
+    const { value, grads } = tf.variableGrads(
+      () => tf.neg(tf.mean(dist.logProb(x, { training: true, seed: 1 }))) as tf.Scalar,
+      dist.trainableVariables,
+    );
+    const ts = [value, ...Object.values(grads)];
+    await Promise.all(ts.map((t) => t.data()));
+    tf.dispose(ts);
+  };
+}
 
 export interface KernelShare {
   kernel: string;
@@ -32,7 +49,7 @@ export async function kernelProfile(
 }
 
 /** `Conv2DBackpropInput 31%, Conv2D 22%, ...`: the `top` largest shares, for a table cell. */
-export function topShares(kernels: KernelShare[], top = 4): string {
+export function topShares(kernels: Pick<KernelShare, 'kernel' | 'share'>[], top = 4): string {
   return kernels
     .slice(0, top)
     .map((k) => `${k.kernel} ${(100 * k.share).toFixed(0)}%`)

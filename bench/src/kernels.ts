@@ -1,4 +1,4 @@
-// `pnpm --filter @pixelcnn/bench kernels [--threads N] [--rounds N]`: GFLOP/s of the wasm conv
+// `pnpm --filter @pixelcnn/bench kernels [--threads N] [--rounds N] [--only TEXT]`: GFLOP/s of the wasm conv
 // gradient kernels at the networks' shapes, each formulation against the other in one process,
 // alternating, the fastest call of each (so other load on the machine disturbs both alike):
 // Conv2DBackpropInput at stride 2 (the deconvs' forward pass and the stride-2 convs' input
@@ -13,6 +13,8 @@ const opt = (name: string) => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const rounds = Number(opt('--rounds') ?? 5);
+/** `--only demo` or `--only Filter`: the cases whose network, kernel or layer contains it. */
+const only = opt('--only');
 const report = await initBackend({
   prefer: 'wasm',
   wasmThreads: Number(opt('--threads') ?? 2),
@@ -111,7 +113,7 @@ console.log(
 console.log(
   '| network | kernel | layer | shape (x, kernel, stride) | before | after | speed-up |\n|---|---|---|---|---|---|---|',
 );
-for (const c of CASES) {
+for (const c of CASES.filter((c) => !only || `${c.net} ${c.kernel} ${c.layer}`.includes(only))) {
   const [[oldName, oldV], [newName, newV]] = VARIANTS[c.kernel];
   // warm-up, and a rep count giving ~0.2 s per measurement
   await timeCase(c, oldV, 1);

@@ -9,7 +9,7 @@ import { initBackend, setWasmConvAlgorithms, type WasmConvAlgorithms } from '@pi
 import { PixelCNN } from '@pixelcnn/pixelcnn-dist';
 import * as tf from '@tensorflow/tfjs-core';
 import { CONFIGS } from './configs';
-import { kernelProfile } from './kernelProfile';
+import { kernelProfile, trainingPass } from './kernelProfile';
 
 const argv = process.argv.slice(2);
 const opt = (name: string) => {
@@ -31,18 +31,7 @@ const dist = new PixelCNN({ ...cfg.config, seed: 1 });
 const [H, W, C] = cfg.config.imageShape;
 const x = tf.floor(tf.randomUniform([batch, H, W, C], 0, 256, 'float32', 1));
 dist.initialize(x);
-const step = () => {
-  const { value, grads } = tf.variableGrads(
-    () => tf.neg(tf.mean(dist.logProb(x, { training: true, seed: 1 }))) as tf.Scalar,
-    dist.trainableVariables,
-  );
-  return [value, ...Object.values(grads)];
-};
-const run = async () => {
-  const ts = step();
-  await Promise.all(ts.map((t) => t.data()));
-  tf.dispose(ts);
-};
+const run = trainingPass(dist, x);
 const timed = async () => {
   const t0 = performance.now();
   await run();
@@ -66,9 +55,29 @@ if (compareRounds > 0) {
     ms.after.push(await timed());
   }
   const [b, a] = [median(ms.before), median(ms.after)];
+  const all = (v: number[]) => v.map((t) => t.toFixed(0)).join(', ');
   console.log(
-    `${name}, micro-batch ${batch}, ${report.summary}: forward + backward, median of ${compareRounds} alternating rounds: ${b.toFixed(0)} ms with zero-insertion + dilated-conv gradients, ${a.toFixed(0)} ms with the defaults, polyphase + auto (${(b / a).toFixed(2)}x)`,
+    `${name}, micro-batch ${batch}, ${report.summary}: forward + backward, median of ${compareRounds} alternating rounds: ${b.toFixed(0)} ms with zero-insertion + dilated-conv gradients (${all(ms.before)}), ${a.toFixed(0)} ms with the defaults, polyphase + auto (${all(ms.after)}): ${(b / a).toFixed(2)}x`,
   );
+  // the conv gradient kernels' own time in a profiled pass of each, alternating
+  const grads = ['Conv2DBackpropInput', 'Conv2DBackpropFilter'];
+  const kms: Record<'before' | 'after', Record<string, number[]>> = { before: {}, after: {} };
+  for (let r = 0; r < compareRounds; r++) {
+    for (const which of ['before', 'after'] as const) {
+      setWasmConvAlgorithms(which === 'before' ? before : 'default');
+      const { kernels } = await kernelProfile(run);
+      for (const g of grads) {
+        const ms = kernels.find((k) => k.kernel === g)?.ms ?? 0;
+        kms[which][g] = [...(kms[which][g] ?? []), ms];
+      }
+    }
+  }
+  for (const g of grads) {
+    const [kb, ka] = [median(kms.before[g]), median(kms.after[g])];
+    console.log(
+      `  ${g}: ${kb.toFixed(0)} ms before (${all(kms.before[g])}), ${ka.toFixed(0)} ms after (${all(kms.after[g])}): ${(kb / ka).toFixed(2)}x`,
+    );
+  }
   setWasmConvAlgorithms('default');
 }
 

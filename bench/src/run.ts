@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CONFIGS, type WorkerArgs, type WorkerResult } from './configs';
+import { topShares } from './kernelProfile';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -144,6 +145,7 @@ for (const r of results) {
         `${fmt(c.loneConv.forwardGflops)} / ${fmt(c.loneConv.trainGflops)}`,
         `${fmt((100 * t.gflops) / c.loneConv.trainGflops, 0)}%`,
         mb(c.heapBytes),
+        c.profile ? topShares(c.profile, 4) : '',
       ]);
     }
     if (c.sample) {
@@ -175,6 +177,7 @@ console.log(
       'lone conv fwd / fwd+bwd',
       'of lone conv',
       'wasm heap',
+      'step time by kernel',
     ],
     trainRows,
   ),

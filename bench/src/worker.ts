@@ -11,6 +11,7 @@ import {
 } from '@pixelcnn/pixelcnn-dist';
 import * as tf from '@tensorflow/tfjs-core';
 import { type BenchConfig, CONFIGS, type WorkerArgs, type WorkerResult } from './configs';
+import { kernelProfile, trainingPass } from './kernelProfile';
 
 const args: WorkerArgs = JSON.parse(process.argv[2]);
 const log = (s: string) => process.stderr.write(`  [${args.label}] ${s}\n`);
@@ -93,6 +94,14 @@ async function training(cfg: BenchConfig, dist: PixelCNN) {
     imagesPerSecond: (1000 * batch) / msPerStep,
     gflops: (flops.train * batch) / msPerStep / 1e6,
   };
+}
+
+/** Where one training micro-batch's time goes, by kernel: the largest shares. */
+async function stepProfile(cfg: BenchConfig, dist: PixelCNN) {
+  const x = randomImages(cfg, cfg.train.microBatch ?? cfg.train.batch, 4);
+  const { kernels } = await kernelProfile(trainingPass(dist, x));
+  x.dispose();
+  return kernels.slice(0, 6).map(({ kernel, share }) => ({ kernel, share }));
 }
 
 async function sampling(cfg: BenchConfig, dist: PixelCNN) {
@@ -202,6 +211,8 @@ for (const name of args.configs) {
     log(`${name}: training, batch ${cfg.train.batch}`);
     entry.train = await training(cfg, dist);
     entry.heapBytes = wasmHeapBytes();
+    log(`${name}: kernel profile of one micro-batch`);
+    entry.profile = await stepProfile(cfg, dist);
   }
   log(`${name}: sampling ${cfg.sample.n} images`);
   entry.sample = await sampling(cfg, dist);
