@@ -6,8 +6,11 @@ export interface BenchConfig {
   config: PixelCNNConfig & { imageShape: [number, number, number]; numFilters: number };
   /** Training: effective batch, micro-batch (gradient accumulation), timed steps after a warm-up. */
   train: { batch: number; microBatch?: number; steps: number };
-  /** Sampling: images per run; naive steps timed before extrapolating to H*W. */
-  sample: { n: number; naivePixels: number };
+  /**
+   * Sampling: images per run; naive steps timed before extrapolating to H*W; `cachedPixels`: time
+   * the cached sampler over that many pixels only and extrapolate too (else the whole run).
+   */
+  sample: { n: number; naivePixels: number; cachedPixels?: number };
   /**
    * Smaller sizes on a software WebGPU adapter (SwiftShader: a CPU emulation at ~0.1-0.3 GFLOP/s
    * per conv), so its rows finish in minutes; they say nothing about GPU speed.
@@ -33,7 +36,7 @@ export const CONFIGS: Record<string, BenchConfig> = {
     },
     train: { batch: 32, steps: 2 },
     sample: { n: 8, naivePixels: 4 },
-    software: { train: { batch: 4, steps: 1 }, sample: { n: 2, naivePixels: 2 } },
+    software: { train: { batch: 4, steps: 1 }, sample: { n: 2, naivePixels: 2, cachedPixels: 56 } },
   },
   tfp: {
     description: "TFP's defaults: 5 resnets, 3 hierarchies, 160 filters, 10 mix",
@@ -89,6 +92,8 @@ export interface WorkerResult {
       naiveSeconds: number;
       naiveImagesPerSecond: number;
       cachedSeconds: number;
+      /** Set when the cached time is extrapolated from this many pixels. */
+      cachedTimedPixels?: number;
       cachedImagesPerSecond: number;
       speedup: number;
     };

@@ -155,7 +155,7 @@ for (const r of results) {
         setting,
         String(m.n),
         `${fmt(m.naiveSeconds, 0)} s (from ${m.naiveTimedPixels} steps)`,
-        `${fmt(m.cachedSeconds, 1)} s`,
+        `${fmt(m.cachedSeconds, 1)} s${m.cachedTimedPixels ? ` (from ${m.cachedTimedPixels} px)` : ''}`,
         fmt(m.cachedImagesPerSecond, 2),
         `${fmt(m.speedup, 0)}x`,
       ]);

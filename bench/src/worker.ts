@@ -139,11 +139,40 @@ async function sampling(cfg: BenchConfig, dist: PixelCNN) {
   log(
     `naive: ${naiveMsPerPixel.toFixed(1)} ms per pixel (${k} timed) -> ~${naiveSeconds.toFixed(0)} s for ${n} images`,
   );
-  const c0 = now();
-  const out = await dist.sample(n, { noise, sampler: 'cached' });
-  await out.data();
-  const cachedSeconds = (now() - c0) / 1000;
-  out.dispose();
+  const cachedPixels = cfg.sample.cachedPixels;
+  let cachedSeconds: number;
+  if (cachedPixels === undefined) {
+    const c0 = now();
+    const out = await dist.sample(n, { noise, sampler: 'cached' });
+    await out.data();
+    cachedSeconds = (now() - c0) / 1000;
+    out.dispose();
+  } else {
+    // Time the first `cachedPixels` pixels (from the first reported one) and extrapolate to H*W.
+    let c0 = 0;
+    let c1 = 0;
+    const stop = new AbortController();
+    await dist
+      .sample(n, {
+        noise,
+        sampler: 'cached',
+        signal: stop.signal,
+        onPixel: (p) => {
+          if (p.index === 0) c0 = now();
+          if (p.index === cachedPixels) {
+            c1 = now();
+            stop.abort();
+          }
+        },
+      })
+      .then(
+        (t) => t.dispose(),
+        (e) => {
+          if ((e as Error).name !== 'AbortError') throw e;
+        },
+      );
+    cachedSeconds = (((c1 - c0) / cachedPixels) * pixels) / 1000;
+  }
   tf.dispose([noise.mix, noise.logistic]);
   log(`cached: ${cachedSeconds.toFixed(1)} s for ${n} images`);
   return {
@@ -152,6 +181,7 @@ async function sampling(cfg: BenchConfig, dist: PixelCNN) {
     naiveSeconds,
     naiveImagesPerSecond: n / naiveSeconds,
     cachedSeconds,
+    cachedTimedPixels: cachedPixels,
     cachedImagesPerSecond: n / cachedSeconds,
     speedup: naiveSeconds / cachedSeconds,
   };
