@@ -54,6 +54,15 @@ for (const [net, b, f, sizes] of [
       });
     }
   }
+  for (const k of [K23, K22]) {
+    // the gated-resnet conv2's input gradient (stride 1), at full resolution
+    const g = { net, b, c: 2 * f, o: 2 * f, k, s: 1 as const, ...pad(sizes[0], k) };
+    CASES.push({
+      ...g,
+      kernel: 'Conv2DBackpropInput',
+      layer: `resnet conv2 ${sizes[0]} k${k.join('x')}`,
+    });
+  }
   for (const n of sizes) {
     for (const k of [K23, K22]) {
       const at = `${n}x${n} k${k.join('x')}`;

@@ -126,13 +126,15 @@ describeBackends(
       });
     }
 
-    it('same and explicit pads, kernel 1 at stride 2 (a zero phase), stride 3, mixed strides', async () => {
+    it('same and explicit pads, kernel 1 at stride 2 (a zero phase), strides 1 and 3, mixed strides', async () => {
       remember();
       await check(geometry(2, 8, 9, 3, [3, 3], 'same'), 11);
       await check(geometry(2, 7, 7, 2, [4, 3], 'same'), 12);
       await check(geometry(1, 7, 8, 3, [1, 1]), 13);
       await check(geometry(2, 9, 10, 2, [3, 2], 'valid', [3, 3]), 14);
       await check(geometry(1, 9, 7, 3, [3, 3], 'same', [2, 1]), 15);
+      await check(geometry(2, 8, 9, 3, [2, 3], 'valid', [1, 1]), 17); // stride 1: no interleave
+      await check(geometry(1, 6, 7, 70, [2, 2], 'same', [1, 1]), 18);
       await check(
         geometry(
           1,
@@ -161,7 +163,7 @@ describeBackends(
           kh: fc.integer({ min: 1, max: 4 }),
           kw: fc.integer({ min: 1, max: 4 }),
           sh: fc.integer({ min: 1, max: 3 }),
-          sw: fc.integer({ min: 2, max: 3 }),
+          sw: fc.integer({ min: 1, max: 3 }),
           pad: fc.oneof(
             fc.constant<RefPad>('same'),
             fc.constant<RefPad>('valid'),

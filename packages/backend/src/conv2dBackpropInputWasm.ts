@@ -27,7 +27,7 @@ interface Conv2DBackpropInputAttrs {
  *
  * Inputs: dy `[B, outH, outW, O]`, filter `[kh, kw, C, O]`; attrs as tfjs's
  * `conv2DBackpropInput` (strides, pad, dimRoundingMode, inputShape `[B, H, W, C]`). NCHW is
- * handed to the stock kernel. At stride > 1, {@link conv2dBackpropInputPolyphase} does the same
+ * handed to the stock kernel. By default {@link conv2dBackpropInputPolyphase} does the same
  * without the inserted zeros (see `wasmConvAlgorithms`).
  */
 export function conv2dBackpropInputWasm({
@@ -71,8 +71,8 @@ export function conv2dBackpropInputWasm({
   const padRight = w + info.padInfo.left - zw;
 
   return withKernelScope(backend, 'wasm', fn, (k) => {
-    // stride > 1: polyphase by default (no multiplications by the inserted zeros)
-    if ((sh > 1 || sw > 1) && wasmConvAlgorithms().backpropInput === 'polyphase')
+    // polyphase by default (at stride > 1, no multiplications by the inserted zeros)
+    if (wasmConvAlgorithms().backpropInput === 'polyphase')
       return conv2dBackpropInputPolyphase(k, backend, dy, filter, info);
     let z = dy;
     if (sh > 1 || sw > 1) {

@@ -3,10 +3,11 @@
  * ones; the others are kept as independent implementations, for benchmarks that compare them in
  * one process (bench `profile --compare`) and for bisecting a wrong result.
  *
- * - `backpropInput` (`Conv2DBackpropInput` at stride > 1, also conv2dTranspose's forward pass):
- *   `'polyphase'` (stride^2 stride-1 convolutions of dy with the sub-filters of each output
- *   phase, interleaved: no multiplications by inserted zeros) or `'zero-insertion'` (one
- *   convolution of dy with zeros inserted between its rows and columns: stride^2 times the work).
+ * - `backpropInput` (`Conv2DBackpropInput`, also conv2dTranspose's forward pass):
+ *   `'polyphase'` (the stride^2 output phases as one convolution of dy with the phases'
+ *   sub-filters, interleaved: no multiplications by inserted zeros; the flipped filter built in
+ *   JS) or `'zero-insertion'` (one convolution of dy with zeros inserted between its rows and
+ *   columns, stride^2 times the work, and the filter flipped by the wasm Reverse + Transpose).
  * - `backpropFilter` (`Conv2DBackpropFilter`): `'im2col'` (one matrix product of the patches
  *   of x and dy, at XNNPACK matmul speed), `'conv'` (a dilated convolution with the batch as the
  *   contraction axis: starved at small batches, where XNNPACK sees one input channel), or
