@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { makeDirs } from './makeDirs';
 import { nodeFileIO } from './nodeFileIO';
 import { PixelCNN } from './pixelCnn';
-import { decodeArtifacts, WEIGHTS_FILE } from './serialization';
+import { checkArtifacts, WEIGHTS_FILE } from './serialization';
 import { Trainer, type TrainerOptions } from './trainer';
 import {
   decodeTrainerState,
@@ -118,14 +118,13 @@ async function readTrainerFiles(dir: string, fn: string) {
 /**
  * Check that `dir` is a whole, uncorrupted checkpoint without building the model: reads and
  * decodes trainer.json/.bin and model.json/weights.bin (sizes, checksums, config), throwing the
- * error {@link loadCheckpoint} would. Cheap next to a load: no model, no optimizer (the decoded
- * weights are disposed at once).
+ * error {@link loadCheckpoint} would. Cheap next to a load, and needs no backend: no tensors.
  */
 export async function verifyCheckpoint(dir: string): Promise<void> {
   const fn = 'verifyCheckpoint';
   await readTrainerFiles(dir, fn);
   try {
-    tf.dispose([...decodeArtifacts(fn, await nodeFileIO(dir).load()).weights.values()]);
+    checkArtifacts(fn, await nodeFileIO(dir).load());
   } catch (e) {
     throw new Error(`Error in ${fn}: cannot load the model of ${dir}: ${(e as Error).message}`);
   }

@@ -91,6 +91,19 @@ export function decodeArtifacts(
   artifacts: tf.io.ModelArtifacts,
   expected?: ReadonlyArray<{ name: string; shape: readonly number[] }>,
 ): DecodedModel {
+  const { buffer, specs, ...rest } = checkArtifacts(fn, artifacts, expected);
+  return { ...rest, weights: new Map(Object.entries(tf.io.decodeWeights(buffer, specs))) };
+}
+
+/**
+ * The checks of {@link decodeArtifacts} without making tensors (no backend needed): format,
+ * version, config, weight sizes and CRC-32, and the expected weights. Returns what decoding needs.
+ */
+export function checkArtifacts(
+  fn: string,
+  artifacts: tf.io.ModelArtifacts,
+  expected?: ReadonlyArray<{ name: string; shape: readonly number[] }>,
+): Omit<DecodedModel, 'weights'> & { buffer: ArrayBuffer; specs: tf.io.WeightsManifestEntry[] } {
   if (artifacts == null || typeof artifacts !== 'object') {
     throw new Error(`Error in ${fn}: expected model artifacts, got ${artifacts}`);
   }
@@ -173,12 +186,12 @@ export function decodeArtifacts(
       );
     }
   }
-  const decoded = tf.io.decodeWeights(buffer, specs);
   return {
     config,
     initialized: meta.initialized === true,
-    weights: new Map(Object.entries(decoded)),
     metadata: meta.metadata ?? {},
+    buffer,
+    specs,
   };
 }
 
