@@ -99,7 +99,7 @@ if (one >= 0) {
   for (const r of rows) {
     const child = spawnSync(
       process.execPath,
-      ['--conditions=@pixelcnn/source', '--import', 'tsx', self, '--one', JSON.stringify(r)],
+      ['--import', 'tsx', self, '--one', JSON.stringify(r)],
       { encoding: 'utf8', maxBuffer: 1 << 24 },
     );
     const line = child.stdout.trim().split('\n').pop() ?? '';
