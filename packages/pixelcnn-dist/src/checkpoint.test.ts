@@ -21,6 +21,7 @@ const config: PixelCNNConfig = {
   numClasses: 2,
   dropoutP: 0.5, // dropout on: the masks must repeat after a restore
   seed: 13,
+  constantChannel: true, // the slot shapes below count the ones channel
 };
 
 /** Everything that must survive a restore: micro-batches, EMA, dropout, a schedule, clipping. */

@@ -13,7 +13,13 @@ describe('networkFlops', () => {
   it('counts a 4x4 two-hierarchy network by hand', () => {
     // 4x4x1 (+ ones channel: 2 inputs), F = 4, concat_elu (conv inputs 2F = 8), head 6 outputs.
     // 16 pixels at full resolution, 4 at half.
-    const plan = planOf({ imageShape: [4, 4, 1], numHierarchies: 2, numResnet: 1, numFilters: 4 });
+    const plan = planOf({
+      imageShape: [4, 4, 1],
+      numHierarchies: 2,
+      numResnet: 1,
+      numFilters: 4,
+      constantChannel: true,
+    });
     const f = networkFlops(plan, 'concat_elu');
     const init = 2 * 16 * (2 * 3 + 1 * 3 + 2 * 1) * 2 * 4; // [2,3], [1,3], [2,1] kernels, 2 -> 4
     const resnet = (px: number) => 2 * px * (6 + 4) * 8 * (4 + 8); // v [2,3] and h [2,2]; conv1 8->4, conv2 8->8

@@ -13,6 +13,7 @@ describe('networkPlan', () => {
       numHierarchies: 3,
       numFilters: 160,
       imageShape: [32, 32, 3],
+      constantChannel: true,
     });
     expect(p.inputChannels).toBe(4); // the constant ones channel
     expect(p.init.vertical).toMatchObject({
@@ -84,7 +85,8 @@ describe('networkPlan', () => {
     );
   });
 
-  it('omits the constant channel when asked (as TFP)', () => {
+  it('omits the constant channel by default (as TFP)', () => {
+    expect(planFor({}).inputChannels).toBe(3);
     expect(planFor({ constantChannel: false }).inputChannels).toBe(3);
   });
 });

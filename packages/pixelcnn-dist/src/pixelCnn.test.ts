@@ -464,11 +464,13 @@ describeBackends('PixelCNN TFP semantics (issue 16)', () => {
       dist.dispose();
       return { g, b, inputs };
     };
-    const ours = await conv2({});
+    const ours = await conv2({ constantChannel: true, gateInitScale: 0.1 }); // PixelCNN++'s
     const tfp = await conv2(TFP_NETWORK);
-    const tfpGates = await conv2({ gateInitScale: 1 });
+    const tfpGates = await conv2({ constantChannel: true, gateInitScale: 1 });
+    const defaults = await conv2({});
     expect(ours.inputs).toBe(2); // C + the ones channel
     expect(tfp.inputs).toBe(1); // TFP: the image only
+    expect(defaults).toEqual(tfp); // the defaults are TFP's network
     for (let i = 0; i < ours.g.length; i++) {
       expect(tfpGates.g[i] / ours.g[i]).toBeCloseTo(10, 3);
       expect(tfpGates.b[i] / ours.b[i]).toBeCloseTo(10, 3);

@@ -18,6 +18,7 @@ const config: PixelCNNConfig = {
   conditionalShape: [],
   numClasses: 3,
   seed: 31,
+  constantChannel: true, // 3 + 1 input channels in the shapes below
 };
 
 const images = () =>

@@ -19,8 +19,14 @@ const CONFIGS: Array<{ name: string; config: PixelCNNConfig; cond?: () => tf.Ten
     cond: () => tf.tensor2d([0.5, -1, 2, 1, 0, -0.3, 0, 0, 1], [3, 3]),
   },
   {
-    name: '3 hierarchies, 3 channels',
-    config: { imageShape: [8, 8, 3], numHierarchies: 3, numResnet: 1, high: 15 },
+    name: '3 hierarchies, 3 channels, constant channel',
+    config: {
+      imageShape: [8, 8, 3],
+      numHierarchies: 3,
+      numResnet: 1,
+      high: 15,
+      constantChannel: true,
+    },
   },
   {
     name: '3 hierarchies, scalar labels, wide and tall windows',
