@@ -185,8 +185,9 @@ export const modelOptions: OptionSpec[] = [
   {
     name: 'constant-channel',
     type: 'boolean',
-    description: "PixelCNN++'s constant ones input channel",
-    default: true,
+    description:
+      "PixelCNN++'s constant ones input channel (off by default: TFP's network, pixelcnn-dist's default)",
+    default: false,
     group: MODEL,
   },
   {
