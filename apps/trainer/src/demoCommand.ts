@@ -8,7 +8,7 @@ import { runSampling } from './sampleCommand';
 import { runTraining } from './trainCommand';
 
 /**
- * Training steps of the demo: about 10 minutes on 2 CPU cores (wasm, 2 threads: 2.2 s a step of
+ * Training steps of the demo: about 7 minutes on 2 CPU cores (wasm, 2 threads: 1.6 s a step of
  * 32 measured, plus the held-out evaluation and sampling; see apps/trainer/README.md).
  */
 export const DEMO_STEPS = 250;
@@ -22,7 +22,7 @@ export async function demoCommand(argv: readonly string[], io: CliIo): Promise<n
       formatHelp(
         'pixelcnn demo',
         `Train a small class-conditional PixelCNN++ on ${(PRESETS.demo.classes as string[]).join(', ')} (QuickDraw) for\n` +
-          `${DEMO_STEPS} steps (about 10 minutes on 2 CPU cores with wasm), then sample 8 drawings per class and\n` +
+          `${DEMO_STEPS} steps (about 7 minutes on 2 CPU cores with wasm), then sample 8 drawings per class and\n` +
           'write PNGs (real drawings on top, generated below) and the loss curve.',
         demoOptions,
       ),

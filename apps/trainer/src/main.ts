@@ -11,7 +11,7 @@ const COMMANDS: Record<
 > = {
   demo: {
     run: demoCommand,
-    summary: 'train a small model on 4 classes (~10 min on 2 CPU cores), sample, write PNGs',
+    summary: 'train a small model on 4 classes (~7 min on 2 CPU cores), sample, write PNGs',
   },
   train: {
     run: trainCommand,
