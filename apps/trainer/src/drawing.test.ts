@@ -99,6 +99,13 @@ describe('linePlot', () => {
     expect(niceTicks(0, 1, 5)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
     expect(niceTicks(0.83, 1.27, 5)).toEqual([0.9, 1, 1.1, 1.2]);
     expect(niceTicks(3, 3, 5).length).toBeGreaterThan(1);
+    // Two values a few ulps apart (a one-step run's raw and smoothed loss): the step fell below
+    // the ulp, t += step never advanced, and the tick list grew until V8 aborted the process.
+    const near = niceTicks(5.362, 5.362 + 4e-15, 5);
+    expect(near.length).toBeGreaterThan(1);
+    expect(near.length).toBeLessThan(12);
+    expect(near[0]).toBeLessThan(5.362);
+    expect(near[near.length - 1]).toBeGreaterThan(5.362);
     expect(formatTick(0.30000000000000004)).toBe('0.3');
     expect(formatTick(1500)).toBe('1500');
     expect(formatTick(2e-4)).toBe('2.0e-4');

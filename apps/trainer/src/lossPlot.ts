@@ -28,8 +28,11 @@ export interface LinePlotOptions {
 export function niceTicks(lo: number, hi: number, count = 5): number[] {
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [];
   if (hi < lo) [lo, hi] = [hi, lo];
-  if (hi === lo) {
-    const d = Math.abs(lo) > 0 ? Math.abs(lo) * 0.1 : 1;
+  // A range at the float's resolution (one loss, or two that differ in their last bits) is
+  // widened: a step below the values' ulp would never advance t.
+  const scale = Math.max(Math.abs(lo), Math.abs(hi));
+  if (hi - lo <= scale * 1e-9) {
+    const d = scale > 0 ? scale * 0.1 : 1;
     lo -= d;
     hi += d;
   }
@@ -37,8 +40,9 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
   const ticks: number[] = [];
-  for (let t = Math.ceil(lo / step - 1e-9) * step; t <= hi + step * 1e-9; t += step) {
-    ticks.push(Number(t.toPrecision(12)));
+  const last = Math.floor(hi / step + 1e-9);
+  for (let k = Math.ceil(lo / step - 1e-9); k <= last && ticks.length <= 4 * count + 4; k++) {
+    ticks.push(Number((k * step).toPrecision(12)));
   }
   return ticks;
 }
