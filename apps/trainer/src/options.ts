@@ -1,15 +1,38 @@
+import { BACKEND_ORDER } from '@pixelcnn/backend';
+import { RESNET_ACTIVATIONS, SAMPLERS } from '@pixelcnn/pixelcnn-dist';
 import type { OptionSpec, OptionValue } from './args';
+import type { DataSettings, RunSettings, TrainSettings } from './settings';
 
-/** Backends `--backend` accepts ('auto' = @pixelcnn/backend's order: tfjs-node-gpu, tfjs-node, wasm, cpu). */
-export const BACKEND_CHOICES = [
-  'auto',
-  'tensorflow-gpu',
-  'tensorflow',
-  'wasm',
-  'cpu',
-  'webgl',
-  'webgpu',
-] as const;
+/** Backends `--backend` accepts: 'auto' (@pixelcnn/backend's BACKEND_ORDER), each of them, and webgl. */
+export const BACKEND_CHOICES = ['auto', ...BACKEND_ORDER, 'webgl'] as const;
+
+/** Samplers `--sampler` accepts: 'auto' and pixelcnn-dist's registered SAMPLERS. */
+export const SAMPLER_CHOICES: readonly string[] = ['auto', ...Object.keys(SAMPLERS)];
+
+/** A field of the run settings (saved in every checkpoint) that an option sets. */
+export type SettingPath =
+  | `data.${keyof DataSettings & string}`
+  | `model.${keyof RunSettings['model'] & string}`
+  | `train.${keyof TrainSettings & string}`;
+
+/**
+ * A `pixelcnn train` option: its parsing and help (OptionSpec), where its value lands in the run
+ * settings, and what a `--resume` may do with it: 'frozen' options define the checkpoint (an
+ * explicit one must match it), 'mutable' ones replace the checkpoint's value. Options without
+ * `resume` only steer this run (paths, backend, time limit).
+ */
+export interface TrainOptionSpec extends OptionSpec {
+  lands?: SettingPath | readonly SettingPath[];
+  resume?: 'frozen' | 'mutable';
+  /** What a resume compares, from the landed value (default: the value itself). */
+  read?: (landed: unknown) => unknown;
+}
+
+/** The paths an option lands at (none, one or several). */
+export function landsAt(spec: TrainOptionSpec): readonly SettingPath[] {
+  if (spec.lands === undefined) return [];
+  return typeof spec.lands === 'string' ? [spec.lands] : spec.lands;
+}
 
 /**
  * The four classes the demo trains on: all in the repository's local QuickDraw mirror
@@ -27,9 +50,11 @@ const MODEL = 'Model (PixelCNN++ / tfp.distributions.PixelCNN parameters)';
 const OPT = 'Optimisation';
 const RUN = 'Run';
 
-export const dataOptions: OptionSpec[] = [
+export const dataOptions: TrainOptionSpec[] = [
   {
     name: 'classes',
+    lands: 'data.classes',
+    resume: 'frozen',
     type: 'list',
     metavar: 'LIST',
     description:
@@ -39,6 +64,8 @@ export const dataOptions: OptionSpec[] = [
   },
   {
     name: 'per-class',
+    lands: 'data.perClass',
+    resume: 'frozen',
     type: 'integer',
     metavar: 'N',
     description:
@@ -49,6 +76,8 @@ export const dataOptions: OptionSpec[] = [
   },
   {
     name: 'held-out',
+    lands: 'data.heldOut',
+    resume: 'frozen',
     type: 'number',
     metavar: 'FRACTION',
     description: 'fraction of each class held out for evaluation (split by a hash of the row)',
@@ -75,6 +104,8 @@ export const dataOptions: OptionSpec[] = [
   },
   {
     name: 'images',
+    lands: 'data.images',
+    resume: 'frozen',
     type: 'string',
     metavar: 'FILE.npy',
     description:
@@ -83,6 +114,8 @@ export const dataOptions: OptionSpec[] = [
   },
   {
     name: 'labels',
+    lands: 'data.labels',
+    resume: 'frozen',
     type: 'string',
     metavar: 'FILE.npy',
     description:
@@ -91,9 +124,11 @@ export const dataOptions: OptionSpec[] = [
   },
 ];
 
-export const modelOptions: OptionSpec[] = [
+export const modelOptions: TrainOptionSpec[] = [
   {
     name: 'num-resnet',
+    lands: 'model.numResnet',
+    resume: 'frozen',
     type: 'integer',
     description: 'gated resnet layers per hierarchy',
     default: 1,
@@ -102,6 +137,8 @@ export const modelOptions: OptionSpec[] = [
   },
   {
     name: 'num-hierarchies',
+    lands: 'model.numHierarchies',
+    resume: 'frozen',
     type: 'integer',
     description: 'resolutions (28x28 allows 1..3)',
     default: 2,
@@ -110,6 +147,8 @@ export const modelOptions: OptionSpec[] = [
   },
   {
     name: 'num-filters',
+    lands: 'model.numFilters',
+    resume: 'frozen',
     type: 'integer',
     description: 'channels of every stream',
     default: 32,
@@ -118,6 +157,8 @@ export const modelOptions: OptionSpec[] = [
   },
   {
     name: 'num-logistic-mix',
+    lands: 'model.numLogisticMix',
+    resume: 'frozen',
     type: 'integer',
     description: 'logistic mixture components per pixel',
     default: 5,
@@ -126,6 +167,8 @@ export const modelOptions: OptionSpec[] = [
   },
   {
     name: 'receptive-field-dims',
+    lands: 'model.receptiveFieldDims',
+    resume: 'frozen',
     type: 'numberList',
     metavar: 'ROWS,COLS',
     description: 'causal window (3,3 = PixelCNN++ 2x3 / 2x2 filters)',
@@ -135,6 +178,8 @@ export const modelOptions: OptionSpec[] = [
   },
   {
     name: 'dropout',
+    lands: 'model.dropoutP',
+    resume: 'frozen',
     type: 'number',
     metavar: 'P',
     description: 'dropout in every gated resnet (training only)',
@@ -145,14 +190,18 @@ export const modelOptions: OptionSpec[] = [
   },
   {
     name: 'activation',
+    lands: 'model.resnetActivation',
+    resume: 'frozen',
     type: 'string',
-    choices: ['concat_elu', 'elu', 'relu'],
+    choices: RESNET_ACTIVATIONS,
     description: 'resnet nonlinearity',
     default: 'concat_elu',
     group: MODEL,
   },
   {
     name: 'weight-norm',
+    lands: 'model.useWeightNorm',
+    resume: 'frozen',
     type: 'boolean',
     description: 'weight-normalised convs',
     default: true,
@@ -160,6 +209,8 @@ export const modelOptions: OptionSpec[] = [
   },
   {
     name: 'data-init',
+    lands: 'model.useDataInit',
+    resume: 'frozen',
     type: 'boolean',
     description: 'data-dependent init on the first batch',
     default: true,
@@ -167,6 +218,8 @@ export const modelOptions: OptionSpec[] = [
   },
   {
     name: 'high',
+    lands: 'model.high',
+    resume: 'frozen',
     type: 'integer',
     description: 'largest pixel level: 255 keeps the data, 1 binarises it (levels = high + 1)',
     default: 255,
@@ -176,6 +229,8 @@ export const modelOptions: OptionSpec[] = [
   },
   {
     name: 'convention',
+    lands: 'model.convention',
+    resume: 'frozen',
     type: 'string',
     choices: ['tfp', 'pixelcnnpp'],
     description: "head parametrisation (scales/coeffs): TFP's or PixelCNN++'s",
@@ -184,6 +239,8 @@ export const modelOptions: OptionSpec[] = [
   },
   {
     name: 'constant-channel',
+    lands: 'model.constantChannel',
+    resume: 'frozen',
     type: 'boolean',
     description:
       "PixelCNN++'s constant ones input channel (off by default: TFP's network, pixelcnn-dist's default)",
@@ -192,6 +249,9 @@ export const modelOptions: OptionSpec[] = [
   },
   {
     name: 'conditional',
+    lands: 'model.conditionalShape',
+    resume: 'frozen',
+    read: (shape) => shape != null,
     type: 'boolean',
     description: 'class-conditional (one-hot label fed to every layer)',
     default: true,
@@ -199,9 +259,11 @@ export const modelOptions: OptionSpec[] = [
   },
 ];
 
-export const optimOptions: OptionSpec[] = [
+export const optimOptions: TrainOptionSpec[] = [
   {
     name: 'batch-size',
+    lands: 'train.batchSize',
+    resume: 'frozen',
     type: 'integer',
     metavar: 'N',
     description: 'images per optimizer step',
@@ -211,6 +273,8 @@ export const optimOptions: OptionSpec[] = [
   },
   {
     name: 'micro-batch',
+    lands: 'train.microBatch',
+    resume: 'mutable',
     type: 'integer',
     metavar: 'N',
     description:
@@ -221,6 +285,8 @@ export const optimOptions: OptionSpec[] = [
   },
   {
     name: 'epochs',
+    lands: 'train.epochs',
+    resume: 'mutable',
     type: 'integer',
     metavar: 'N',
     description: 'passes over the training split',
@@ -230,6 +296,8 @@ export const optimOptions: OptionSpec[] = [
   },
   {
     name: 'steps',
+    lands: 'train.steps',
+    resume: 'mutable',
     type: 'integer',
     metavar: 'N',
     description: 'stop after N optimizer steps in total (overrides --epochs)',
@@ -238,6 +306,8 @@ export const optimOptions: OptionSpec[] = [
   },
   {
     name: 'lr',
+    lands: 'train.learningRate',
+    resume: 'frozen',
     type: 'number',
     description: 'Adam learning rate',
     default: 1e-3,
@@ -246,6 +316,8 @@ export const optimOptions: OptionSpec[] = [
   },
   {
     name: 'lr-decay',
+    lands: 'train.lrDecay',
+    resume: 'frozen',
     type: 'number',
     description: 'multiply the learning rate by this every step (PixelCNN++: 0.999995)',
     default: 1,
@@ -255,6 +327,8 @@ export const optimOptions: OptionSpec[] = [
   },
   {
     name: 'warmup-steps',
+    lands: 'train.warmupSteps',
+    resume: 'frozen',
     type: 'integer',
     description: 'linear learning-rate warm-up steps',
     default: 0,
@@ -263,6 +337,8 @@ export const optimOptions: OptionSpec[] = [
   },
   {
     name: 'beta1',
+    lands: 'train.beta1',
+    resume: 'frozen',
     type: 'number',
     description: 'Adam beta1 (PixelCNN++: 0.95)',
     default: 0.9,
@@ -272,6 +348,8 @@ export const optimOptions: OptionSpec[] = [
   },
   {
     name: 'beta2',
+    lands: 'train.beta2',
+    resume: 'frozen',
     type: 'number',
     description: 'Adam beta2 (PixelCNN++: 0.9995)',
     default: 0.999,
@@ -281,6 +359,8 @@ export const optimOptions: OptionSpec[] = [
   },
   {
     name: 'epsilon',
+    lands: 'train.epsilon',
+    resume: 'frozen',
     type: 'number',
     description: 'Adam epsilon',
     default: 1e-8,
@@ -289,6 +369,8 @@ export const optimOptions: OptionSpec[] = [
   },
   {
     name: 'grad-clip',
+    lands: 'train.gradClipNorm',
+    resume: 'frozen',
     type: 'number',
     description: 'clip the global gradient norm (0 = off)',
     default: 0,
@@ -297,6 +379,8 @@ export const optimOptions: OptionSpec[] = [
   },
   {
     name: 'ema',
+    lands: 'train.ema',
+    resume: 'frozen',
     type: 'number',
     metavar: 'DECAY',
     description: 'Polyak average of the weights for eval/sampling (PixelCNN++: 0.9995; 0 = off)',
@@ -307,6 +391,8 @@ export const optimOptions: OptionSpec[] = [
   },
   {
     name: 'seed',
+    lands: ['train.seed', 'model.seed'],
+    resume: 'frozen',
     type: 'integer',
     description: 'seed of weights, data order and dropout',
     default: 1,
@@ -332,7 +418,7 @@ export const backendOptions: OptionSpec[] = [
   },
 ];
 
-export const trainRunOptions: OptionSpec[] = [
+export const trainRunOptions: TrainOptionSpec[] = [
   {
     name: 'out',
     type: 'string',
@@ -359,6 +445,8 @@ export const trainRunOptions: OptionSpec[] = [
   },
   {
     name: 'eval-images',
+    lands: 'train.evalImages',
+    resume: 'mutable',
     type: 'integer',
     metavar: 'N',
     description: 'held-out images evaluated each epoch (0 = all)',
@@ -368,6 +456,8 @@ export const trainRunOptions: OptionSpec[] = [
   },
   {
     name: 'eval-batch',
+    lands: 'train.evalBatch',
+    resume: 'mutable',
     type: 'integer',
     metavar: 'N',
     description: 'batch size for evaluation',
@@ -377,6 +467,8 @@ export const trainRunOptions: OptionSpec[] = [
   },
   {
     name: 'checkpoint-every',
+    lands: 'train.checkpointEvery',
+    resume: 'mutable',
     type: 'integer',
     metavar: 'STEPS',
     description: 'also checkpoint every N steps (0 = each epoch and at the end only)',
@@ -386,6 +478,8 @@ export const trainRunOptions: OptionSpec[] = [
   },
   {
     name: 'keep-checkpoints',
+    lands: 'train.keepCheckpoints',
+    resume: 'mutable',
     type: 'integer',
     metavar: 'N',
     description: 'checkpoints kept (older ones deleted)',
@@ -403,7 +497,7 @@ export const trainRunOptions: OptionSpec[] = [
   },
 ];
 
-export const trainOptions: OptionSpec[] = [
+export const trainOptions: TrainOptionSpec[] = [
   ...dataOptions,
   ...modelOptions,
   ...optimOptions,
@@ -468,6 +562,7 @@ export const sampleOptions: OptionSpec[] = [
     name: 'sampler',
     type: 'string',
     metavar: 'NAME',
+    choices: SAMPLER_CHOICES,
     description: "pixelcnn-dist sampler: 'auto' (the fastest, 'cached'), 'cached' or 'naive'",
     default: 'auto',
     group: RUN,

@@ -22,8 +22,8 @@ import { encodePng } from './png';
 import { formatDuration } from './progress';
 import { startBackend } from './trainCommand';
 
-/** Samplers in order of preference for 'auto' (the first that pixelcnn-dist registers). */
-export const SAMPLER_PREFERENCE = ['cached', 'fixed-point', 'naive'];
+/** pixelcnn-dist's samplers in order of preference for 'auto' (the first it registers). */
+export const SAMPLER_PREFERENCE = ['cached', 'naive'];
 
 /** The sampler to use: an explicit registered name, or the fastest registered one for 'auto'. */
 export function chooseSampler(name: string): string {

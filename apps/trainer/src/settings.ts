@@ -4,9 +4,8 @@ import {
   type PixelCNN,
   type PixelCNNConfig,
 } from '@pixelcnn/pixelcnn-dist';
-import type { OptionValue } from './args';
-import { UsageError } from './args';
-import { PRESETS } from './options';
+import { camelCase, type OptionValue, UsageError } from './args';
+import { landsAt, PRESETS, type SettingPath, trainOptions } from './options';
 
 /** Which images a run uses: QuickDraw classes, or an `--images` array. */
 export interface DataSettings {
@@ -79,6 +78,30 @@ export function applyPreset(
   return out;
 }
 
+/** The value at a settings path, e.g. 'model.numFilters'. */
+function getAt(s: RunSettings, path: SettingPath): unknown {
+  const [section, key] = path.split('.') as [keyof RunSettings, string];
+  return (s[section] as unknown as Record<string, unknown>)[key];
+}
+
+/**
+ * The fields of one settings section that the train options set directly, from the schema
+ * (options.ts `lands`): option value, or null for an absent option without a default.
+ */
+function landed(
+  section: 'model' | 'train',
+  v: Record<string, OptionValue>,
+): Record<string, OptionValue | null> {
+  const out: Record<string, OptionValue | null> = {};
+  for (const spec of trainOptions) {
+    for (const path of landsAt(spec)) {
+      const [sec, key] = path.split('.');
+      if (sec === section) out[key] = v[camelCase(spec.name)] ?? null;
+    }
+  }
+  return out;
+}
+
 /**
  * The PixelCNN config for the option values and the data: images of `imageShape`, labels one-hot
  * over `numClasses` (0 = no labels: unconditional). One class is unconditional too: a label that
@@ -103,101 +126,44 @@ export function modelConfigFrom(
       `option --num-hierarchies ${hier}: ${H}x${W} images need sides divisible by 2^(numHierarchies-1) = ${factor}; use 1${fits > 1 ? ` to ${fits}` : ''}`,
     );
   }
-  const conditional = (v.conditional as boolean) && numClasses > 1;
+  const conditional = v.conditional === true && numClasses > 1;
   return {
+    ...(landed('model', v) as unknown as RunSettings['model']),
     imageShape: [imageShape[0], imageShape[1], imageShape[2]],
     conditionalShape: conditional ? [] : null,
     numClasses: conditional ? numClasses : 0,
-    numResnet: v.numResnet as number,
-    numHierarchies: hier,
-    numFilters: v.numFilters as number,
-    numLogisticMix: v.numLogisticMix as number,
     receptiveFieldDims: [rf[0], rf[1]],
-    dropoutP: v.dropout as number,
-    resnetActivation: v.activation as 'concat_elu' | 'elu' | 'relu',
-    useWeightNorm: v.weightNorm as boolean,
-    useDataInit: v.dataInit as boolean,
-    high: v.high as number,
     low: 0,
-    seed: v.seed as number,
-    convention: v.convention as 'tfp' | 'pixelcnnpp',
-    constantChannel: v.constantChannel as boolean,
   };
 }
 
 export function trainSettingsFrom(v: Record<string, OptionValue>): TrainSettings {
-  const micro = v.microBatch as number;
-  const batch = v.batchSize as number;
-  if (micro > batch) {
-    throw new UsageError(`option --micro-batch ${micro} is larger than --batch-size ${batch}`);
+  const train = landed('train', v) as unknown as TrainSettings;
+  if (train.microBatch > train.batchSize) {
+    throw new UsageError(
+      `option --micro-batch ${train.microBatch} is larger than --batch-size ${train.batchSize}`,
+    );
   }
-  return {
-    batchSize: batch,
-    microBatch: micro,
-    epochs: v.epochs as number,
-    steps: (v.steps as number | undefined) ?? null,
-    learningRate: v.lr as number,
-    lrDecay: v.lrDecay as number,
-    warmupSteps: v.warmupSteps as number,
-    beta1: v.beta1 as number,
-    beta2: v.beta2 as number,
-    epsilon: v.epsilon as number,
-    gradClipNorm: v.gradClip as number,
-    ema: v.ema as number,
-    seed: v.seed as number,
-    evalImages: v.evalImages as number,
-    evalBatch: v.evalBatch as number,
-    checkpointEvery: v.checkpointEvery as number,
-    keepCheckpoints: v.keepCheckpoints as number,
-  };
+  return train;
 }
 
 /** Options that define what a checkpoint is: on --resume they must match it (or be left out). */
-const FROZEN: { option: string; key: string; get: (s: RunSettings) => unknown }[] = [
-  { option: 'classes', key: 'classes', get: (s) => s.data.classes },
-  { option: 'per-class', key: 'perClass', get: (s) => s.data.perClass },
-  { option: 'held-out', key: 'heldOut', get: (s) => s.data.heldOut },
-  { option: 'images', key: 'images', get: (s) => s.data.images },
-  { option: 'labels', key: 'labels', get: (s) => s.data.labels },
-  { option: 'num-resnet', key: 'numResnet', get: (s) => s.model.numResnet },
-  { option: 'num-hierarchies', key: 'numHierarchies', get: (s) => s.model.numHierarchies },
-  { option: 'num-filters', key: 'numFilters', get: (s) => s.model.numFilters },
-  { option: 'num-logistic-mix', key: 'numLogisticMix', get: (s) => s.model.numLogisticMix },
-  {
-    option: 'receptive-field-dims',
-    key: 'receptiveFieldDims',
-    get: (s) => s.model.receptiveFieldDims,
-  },
-  { option: 'dropout', key: 'dropout', get: (s) => s.model.dropoutP },
-  { option: 'activation', key: 'activation', get: (s) => s.model.resnetActivation },
-  { option: 'weight-norm', key: 'weightNorm', get: (s) => s.model.useWeightNorm },
-  { option: 'data-init', key: 'dataInit', get: (s) => s.model.useDataInit },
-  { option: 'high', key: 'high', get: (s) => s.model.high },
-  { option: 'convention', key: 'convention', get: (s) => s.model.convention },
-  { option: 'constant-channel', key: 'constantChannel', get: (s) => s.model.constantChannel },
-  { option: 'conditional', key: 'conditional', get: (s) => s.model.conditionalShape != null },
-  { option: 'batch-size', key: 'batchSize', get: (s) => s.train.batchSize },
-  { option: 'lr', key: 'lr', get: (s) => s.train.learningRate },
-  { option: 'lr-decay', key: 'lrDecay', get: (s) => s.train.lrDecay },
-  { option: 'warmup-steps', key: 'warmupSteps', get: (s) => s.train.warmupSteps },
-  { option: 'beta1', key: 'beta1', get: (s) => s.train.beta1 },
-  { option: 'beta2', key: 'beta2', get: (s) => s.train.beta2 },
-  { option: 'epsilon', key: 'epsilon', get: (s) => s.train.epsilon },
-  { option: 'grad-clip', key: 'gradClip', get: (s) => s.train.gradClipNorm },
-  { option: 'ema', key: 'ema', get: (s) => s.train.ema },
-  { option: 'seed', key: 'seed', get: (s) => s.train.seed },
-];
+const FROZEN = trainOptions
+  .filter((spec) => spec.resume === 'frozen')
+  .map((spec) => {
+    const path = landsAt(spec)[0];
+    const read = spec.read ?? ((x: unknown) => x);
+    return {
+      option: spec.name,
+      key: camelCase(spec.name),
+      get: (s: RunSettings) => read(getAt(s, path)),
+    };
+  });
 
 /** Options a resumed run may change (the rest come from the checkpoint). */
-const MUTABLE: { key: string; set: (t: TrainSettings, v: OptionValue) => void }[] = [
-  { key: 'epochs', set: (t, v) => (t.epochs = v as number) },
-  { key: 'steps', set: (t, v) => (t.steps = v as number) },
-  { key: 'microBatch', set: (t, v) => (t.microBatch = v as number) },
-  { key: 'evalImages', set: (t, v) => (t.evalImages = v as number) },
-  { key: 'evalBatch', set: (t, v) => (t.evalBatch = v as number) },
-  { key: 'checkpointEvery', set: (t, v) => (t.checkpointEvery = v as number) },
-  { key: 'keepCheckpoints', set: (t, v) => (t.keepCheckpoints = v as number) },
-];
+const MUTABLE = trainOptions
+  .filter((spec) => spec.resume === 'mutable')
+  .map((spec) => ({ key: camelCase(spec.name), field: landsAt(spec)[0].split('.')[1] }));
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 const show = (v: unknown) => (Array.isArray(v) ? v.join(',') : String(v));
@@ -240,7 +206,8 @@ export function resumeSettings(
     );
   }
   const train = { ...saved.train };
-  for (const m of MUTABLE) if (explicit.has(m.key)) m.set(train, values[m.key]);
+  const fields = train as unknown as Record<string, OptionValue>;
+  for (const m of MUTABLE) if (explicit.has(m.key)) fields[m.field] = values[m.key];
   if (explicit.has('epochs') && !explicit.has('steps')) train.steps = null;
   return { data: saved.data, model: saved.model, train };
 }
