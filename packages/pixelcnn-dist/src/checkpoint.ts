@@ -1,17 +1,18 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
+import {
+  CHECKPOINT_FILE_NAMES,
+  encodeCheckpoint,
+  MODEL_JSON_FILE,
+  type OpenedCheckpoint,
+  restoreTrainer,
+} from './checkpointFiles';
 import { makeDirs } from './makeDirs';
 import { nodeFileIO } from './nodeFileIO';
 import { PixelCNN } from './pixelCnn';
-import { checkArtifacts, WEIGHTS_FILE } from './serialization';
-import { Trainer, type TrainerOptions } from './trainer';
-import {
-  decodeTrainerState,
-  encodeTrainerState,
-  TRAINER_BIN_FILE,
-  TRAINER_JSON_FILE,
-} from './trainerState';
+import { checkArtifacts } from './serialization';
+import type { Trainer, TrainerOptions } from './trainer';
+import { decodeTrainerState, TRAINER_BIN_FILE, TRAINER_JSON_FILE } from './trainerState';
 
 let counter = 0;
 const tmpSuffix = (kind: string) =>
@@ -36,23 +37,15 @@ async function writeSynced(file: string, data: string | Uint8Array): Promise<voi
   }
 }
 
-async function syncFile(file: string): Promise<void> {
-  const h = await fs.open(file, 'r+');
-  try {
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-}
-
 /**
  * Save a trainer's model and whole training state into the directory `dir`: `model.json` +
  * `weights.bin` exactly as `trainer.dist.save(nodeFileIO(dir))` writes them (so
  * `PixelCNN.load(nodeFileIO(dir))` opens it), plus `trainer.json` + `trainer.bin` (the
- * {@link TrainerSnapshot}; `extra` is stored in trainer.json as is). Atomic: everything is written
- * and flushed into a temporary sibling directory that is then renamed to `dir` (replacing an
- * older `dir`), so a crash leaves the old checkpoint or the new one, never a half-written one (at
- * worst a stray `dir.tmp-*` / `dir.old-*` sibling).
+ * {@link TrainerSnapshot}; `extra` is stored in trainer.json as is): the bytes of
+ * {@link encodeCheckpoint}. Atomic: everything is written and flushed into a temporary sibling
+ * directory that is then renamed to `dir` (replacing an older `dir`), so a crash leaves the old
+ * checkpoint or the new one, never a half-written one (at worst a stray `dir.tmp-*` / `dir.old-*`
+ * sibling).
  */
 export async function saveCheckpoint(
   dir: string,
@@ -61,15 +54,11 @@ export async function saveCheckpoint(
 ): Promise<void> {
   const target = path.resolve(dir);
   await makeDirs(path.dirname(target));
-  const snapshot = await trainer.exportState();
-  const { json, bin } = encodeTrainerState(snapshot, o.extra);
+  const files = await encodeCheckpoint(trainer, o);
   const tmp = target + tmpSuffix('tmp');
   try {
-    await trainer.dist.save(nodeFileIO(tmp));
-    await syncFile(path.join(tmp, 'model.json'));
-    await syncFile(path.join(tmp, WEIGHTS_FILE));
-    await writeSynced(path.join(tmp, TRAINER_BIN_FILE), bin);
-    await writeSynced(path.join(tmp, TRAINER_JSON_FILE), `${JSON.stringify(json, null, 2)}\n`);
+    await makeDirs(tmp);
+    for (const name of CHECKPOINT_FILE_NAMES) await writeSynced(path.join(tmp, name), files[name]);
     if (await exists(target)) {
       const old = target + tmpSuffix('old');
       await fs.rename(target, old);
@@ -92,7 +81,7 @@ async function readTrainerFiles(dir: string, fn: string) {
   try {
     text = await fs.readFile(jsonPath, 'utf8');
   } catch (e) {
-    const hasModel = await exists(path.join(dir, 'model.json'));
+    const hasModel = await exists(path.join(dir, MODEL_JSON_FILE));
     throw new Error(
       hasModel
         ? `Error in ${fn}: ${jsonPath} is missing: ${dir} is a model save without training state (open the model with PixelCNN.load(nodeFileIO(dir)); saveCheckpoint(dir, trainer) writes both)`
@@ -141,7 +130,7 @@ export async function verifyCheckpoint(dir: string): Promise<void> {
 export async function loadCheckpoint(
   dir: string,
   o: { trainer?: TrainerOptions } = {},
-): Promise<{ model: PixelCNN; trainer: Trainer; extra: Record<string, unknown> }> {
+): Promise<OpenedCheckpoint> {
   const fn = 'loadCheckpoint';
   const { snapshot, extra } = await readTrainerFiles(dir, fn);
   let model: PixelCNN;
@@ -150,56 +139,9 @@ export async function loadCheckpoint(
   } catch (e) {
     throw new Error(`Error in ${fn}: cannot load the model of ${dir}: ${(e as Error).message}`);
   }
-  let trainer: Trainer | undefined;
   try {
-    const saved = snapshot.options;
-    const over = o.trainer ?? {};
-    const options: TrainerOptions = {
-      learningRate: snapshot.baseLearningRate,
-      microBatchSize: saved.microBatchSize,
-      emaDecay: saved.emaDecay,
-      clipGradNorm: saved.clipGradNorm,
-      seed: snapshot.seed,
-      validate: saved.validate,
-    };
-    if (over.schedule === undefined && over.lrDecay === undefined) {
-      if (saved.schedule.kind === 'custom') {
-        throw new Error(
-          `Error in ${fn}: the checkpoint's learning-rate schedule was a function, which cannot be saved: pass it again, loadCheckpoint(dir, { trainer: { schedule } })`,
-        );
-      }
-      options.schedule = saved.schedule;
-    }
-    const { className, config } = snapshot.optimizer;
-    if (over.optimizer === undefined) {
-      if (className === 'Adam') {
-        // the trainer makes (and owns) its Adam, with the saved betas and epsilon
-        options.beta1 = config.beta1 as number;
-        options.beta2 = config.beta2 as number;
-        options.epsilon = config.epsilon as number;
-      } else {
-        const entry = tf.serialization.SerializationMap.getMap().classNameMap[className];
-        if (!entry) {
-          throw new Error(
-            `Error in ${fn}: the checkpoint's optimizer '${className}' is not a registered tfjs class: pass one, loadCheckpoint(dir, { trainer: { optimizer } })`,
-          );
-        }
-        options.optimizer = entry[1](
-          entry[0],
-          config as tf.serialization.ConfigDict,
-        ) as tf.Optimizer;
-        options.disposeOptimizer = true;
-      }
-    }
-    trainer = new Trainer(model, { ...options, ...over });
-    await trainer.importState({
-      ...snapshot,
-      baseLearningRate: over.learningRate ?? snapshot.baseLearningRate,
-      seed: over.seed ?? snapshot.seed,
-    });
-    return { model, trainer, extra };
+    return { model, trainer: await restoreTrainer(fn, model, snapshot, o.trainer), extra };
   } catch (e) {
-    trainer?.dispose();
     model.dispose();
     throw e;
   }

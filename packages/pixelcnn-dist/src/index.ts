@@ -2,6 +2,19 @@ export type { ConvFn, GatedResnetParams } from '@pixelcnn/gated-resnet';
 export { bitsPerDim, type MixtureParams } from '@pixelcnn/logistic-mixture';
 export type { ConvParams, DenseParams } from '@pixelcnn/masked-conv';
 export {
+  CHECKPOINT_FILE_NAMES,
+  type CheckpointFiles,
+  type CheckpointHandlers,
+  checkpointUrls,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  loadCheckpointFrom,
+  MODEL_JSON_FILE,
+  type OpenedCheckpoint,
+  saveCheckpointTo,
+  TRAINER_STATE_URL_SUFFIX,
+} from './checkpointFiles';
+export {
   conditionalUnits,
   PIXELCNN_DEFAULTS,
   type PixelCNNConfig,

@@ -509,7 +509,10 @@ export class PixelCNN {
   }
 }
 
-function resolveHandler(kind: 'save' | 'load', h: tf.io.IOHandler | string): tf.io.IOHandler {
+export function resolveHandler(
+  kind: 'save' | 'load',
+  h: tf.io.IOHandler | string,
+): tf.io.IOHandler {
   if (typeof h !== 'string') return h;
   const handlers = kind === 'save' ? tf.io.getSaveHandlers(h) : tf.io.getLoadHandlers(h);
   if (handlers.length === 0) {
