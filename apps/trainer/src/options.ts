@@ -1,5 +1,5 @@
 import { BACKEND_ORDER } from '@pixelcnn/backend';
-import { RESNET_ACTIVATIONS, SAMPLERS } from '@pixelcnn/pixelcnn-dist';
+import { ACTIVATIONS, SAMPLERS } from '@pixelcnn/pixelcnn-dist';
 import type { OptionSpec, OptionValue } from './args';
 import type { DataSettings, RunSettings, TrainSettings } from './settings';
 
@@ -193,7 +193,7 @@ export const modelOptions: TrainOptionSpec[] = [
     lands: 'model.resnetActivation',
     resume: 'frozen',
     type: 'string',
-    choices: RESNET_ACTIVATIONS,
+    choices: ACTIVATIONS,
     description: 'resnet nonlinearity',
     default: 'concat_elu',
     group: MODEL,

@@ -1,5 +1,5 @@
 import { deflateSync } from 'node:zlib';
-import { crc32 } from '@pixelcnn/pixelcnn-dist';
+import { crc32 } from '@pixelcnn/pixelcnn-dist/internals';
 
 /** An 8-bit image in row-major order: `data[(y * width + x) * channels + c]`. */
 export interface Raster {

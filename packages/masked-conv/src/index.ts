@@ -10,7 +10,6 @@ export {
   downShiftedDeconv2d,
   type ShiftedDeconvOptions,
 } from './downShiftedDeconv2d';
-export { check, checkRank4, fmt, isPositiveInt, isTensor } from './errors';
 export { type MaskedConvOptions, maskedConv2d } from './maskedConv2d';
 export {
   embedKernel,

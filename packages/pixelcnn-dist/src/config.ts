@@ -1,8 +1,5 @@
-import type { Activation } from '@pixelcnn/gated-resnet';
+import { ACTIVATIONS, type Activation } from '@pixelcnn/gated-resnet';
 import type { Convention } from '@pixelcnn/logistic-mixture';
-
-/** Activations the gated resnets accept (TFP's `resnet_activation`). */
-export const RESNET_ACTIVATIONS: readonly Activation[] = ['concat_elu', 'elu', 'relu'];
 
 /**
  * Parameters of a {@link PixelCNN}: TFP's `tfp.distributions.PixelCNN` arguments in camelCase, with
@@ -178,9 +175,9 @@ export function resolveConfig(config: PixelCNNConfig): ResolvedPixelCNNConfig {
   if (typeof c.dropoutP !== 'number' || !(c.dropoutP >= 0 && c.dropoutP < 1)) {
     fail(`dropoutP must be in [0, 1), got ${c.dropoutP}`);
   }
-  if (!RESNET_ACTIVATIONS.includes(c.resnetActivation)) {
+  if (!ACTIVATIONS.includes(c.resnetActivation)) {
     fail(
-      `unknown resnetActivation '${c.resnetActivation}'; expected one of ${RESNET_ACTIVATIONS.map((a) => `'${a}'`).join(', ')}`,
+      `unknown resnetActivation '${c.resnetActivation}'; expected one of ${ACTIVATIONS.map((a) => `'${a}'`).join(', ')}`,
     );
   }
   for (const key of ['useWeightNorm', 'useDataInit', 'constantChannel'] as const) {

@@ -1,6 +1,9 @@
-export type { ConvFn, GatedResnetParams } from '@pixelcnn/gated-resnet';
+// The public API: the distribution, its config, training, checkpoints' formats, samplers by name
+// and the sizing estimates. The layer-level building blocks are in './internals'; file IO in
+// './node'; the run-directory contract in './run'.
+// resnetActivation's choices (TFP's `resnet_activation`) are the gated resnets' own.
+export { ACTIVATIONS, type Activation } from '@pixelcnn/gated-resnet';
 export { bitsPerDim, type MixtureParams } from '@pixelcnn/logistic-mixture';
-export type { ConvParams, DenseParams } from '@pixelcnn/masked-conv';
 export {
   CHECKPOINT_FILE_NAMES,
   type CheckpointFiles,
@@ -15,25 +18,14 @@ export {
   TRAINER_STATE_URL_SUFFIX,
 } from './checkpointFiles';
 export {
-  conditionalUnits,
   PIXELCNN_DEFAULTS,
   type PixelCNNConfig,
-  RESNET_ACTIVATIONS,
   type ResolvedPixelCNNConfig,
   resolveConfig,
   TFP_NETWORK,
 } from './config';
 export { type NetworkFlops, networkFlops, type ParameterCounts, parameterCounts } from './flops';
-export {
-  broadcastShapes,
-  type PrefixInput,
-  type PreparedInputs,
-  prepareLogProbInputs,
-  preparePrefix,
-  prepareSampleConditional,
-  scaleImages,
-  type TensorInput,
-} from './inputs';
+export type { PrefixInput, TensorInput } from './inputs';
 export {
   estimateTrainingMemory,
   largestFittingMicroBatch,
@@ -41,39 +33,17 @@ export {
   type TrainingMemoryEstimate,
   WASM_HEAP_LIMIT_BYTES,
 } from './memory';
-export {
-  applyHead,
-  applyInit,
-  applyResample,
-  applyResnetBlock,
-  type BlockParams,
-  convFn,
-  createNetworkParams,
-  disposeNetworkParams,
-  type ForwardOptions,
-  type NamedLayer,
-  type NamedVariable,
-  type NetworkParams,
-  networkForward,
-  networkLayers,
-  networkVariables,
-  type ResampleBlockParams,
-  type ResnetBlockParams,
-  STREAM_CONV,
-  type Streams,
-} from './network';
+export type { NamedVariable, NetworkParams } from './network';
 export {
   type BlockSpec,
   type ConvKind,
   type ConvSpec,
   type InitSpec,
   type NetworkPlan,
-  type NetworkVisitor,
   networkPlan,
   type ResampleSpec,
   type ResnetSpec,
   type Stream,
-  walkNetwork,
 } from './networkPlan';
 export {
   type LogProbOptions,
@@ -82,35 +52,21 @@ export {
   samplingNoise,
 } from './pixelCnn';
 export {
-  cachedSampler,
-  drawPixel,
-  gridToInput,
-  IncrementalNetwork,
-  naiveSampler,
   type PixelProgress,
-  PositionCache,
-  pixelAt,
   SAMPLERS,
   type Sampler,
   type SamplerNetwork,
   type SamplerOptions,
   type SamplingNoise,
-  setPixel,
 } from './samplers';
 export {
-  checkSchedule,
   type LearningRateSchedule,
   type LearningRateScheduleJSON,
   learningRateAt,
 } from './schedule';
 export {
   artifactsToModelJSON,
-  crc32,
-  type DecodedModel,
-  decodeArtifacts,
-  encodeArtifacts,
   modelJSONToArtifacts,
-  type NamedWeight,
   PIXELCNN_FORMAT,
   PIXELCNN_FORMAT_VERSION,
   WEIGHTS_FILE,

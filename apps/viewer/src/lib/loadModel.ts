@@ -1,11 +1,11 @@
 import {
   decodeTrainerState,
-  encodeArtifacts,
   modelJSONToArtifacts,
   type PixelCNNConfig,
   type ResolvedPixelCNNConfig,
   TRAINER_BIN_FILE,
 } from '@pixelcnn/pixelcnn-dist';
+import { encodeArtifacts } from '@pixelcnn/pixelcnn-dist/internals';
 import {
   CHECKPOINT_FILE,
   type CheckpointMeta,
