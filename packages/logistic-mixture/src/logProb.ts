@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { check, formatShape } from './errors';
 import type { MixtureParams } from './mixtureParams';
 import { log1mexp, logSigmoid } from './stableMath';
-import { broadcastShapes, checkParams, checkRange, formatShape, integerInRange } from './validate';
+import { broadcastShapes, checkParams, checkRange, integerInRange } from './validate';
 
 /** Options of {@link logProb} and {@link imageLogProb}. */
 export interface LogProbOptions {
@@ -71,18 +72,20 @@ export function logProb(p: MixtureParams, x: tf.Tensor, o: LogProbOptions = {}):
   const { low = 0, high = 255, validate = true } = o;
   const L = checkRange(fn, low, high);
   const { batch, K, C } = checkParams(fn, p);
-  if (!(x instanceof tf.Tensor)) throw new Error(`Error in ${fn}: x must be a tf.Tensor`);
-  if (x.rank < 1 || x.shape[x.rank - 1] !== C) {
-    throw new Error(
-      `Error in ${fn}: x ${formatShape(x.shape)} must end in C=${C} channels (params have locs ${formatShape(p.locs.shape)})`,
-    );
-  }
+  check(x instanceof tf.Tensor, fn, () => 'x must be a tf.Tensor');
+  check(
+    x.rank >= 1 && x.shape[x.rank - 1] === C,
+    fn,
+    () =>
+      `x ${formatShape(x.shape)} must end in C=${C} channels (params have locs ${formatShape(p.locs.shape)})`,
+  );
   const xBatch = x.shape.slice(0, -1);
-  if (!broadcastShapes(batch, xBatch)) {
-    throw new Error(
-      `Error in ${fn}: batch dims of x ${formatShape(x.shape)} and params (logits ${formatShape(p.logits.shape)}, K=${K}) do not broadcast: ${formatShape(xBatch)} vs ${formatShape(batch)}`,
-    );
-  }
+  check(
+    broadcastShapes(batch, xBatch) !== null,
+    fn,
+    () =>
+      `batch dims of x ${formatShape(x.shape)} and params (logits ${formatShape(p.logits.shape)}, K=${K}) do not broadcast: ${formatShape(xBatch)} vs ${formatShape(batch)}`,
+  );
   return tf.tidy(() => {
     // All integer arithmetic below is exact in float32; each rescaled value is rounded once.
     const d = tf.expandDims(tf.sub(tf.cast(x, 'float32'), low), -2); // [..., 1, C], 0..L
@@ -120,11 +123,11 @@ export function logProb(p: MixtureParams, x: tf.Tensor, o: LogProbOptions = {}):
  * `x` `[..., H, W, C]` with params for `[..., H, W]` pixels; returns `[...]`.
  */
 export function imageLogProb(p: MixtureParams, x: tf.Tensor, o: LogProbOptions = {}): tf.Tensor {
-  if (x.rank < 3) {
-    throw new Error(
-      `Error in imageLogProb: expected images [..., H, W, C], got ${formatShape(x.shape)}`,
-    );
-  }
+  check(
+    x.rank >= 3,
+    'imageLogProb',
+    () => `expected images [..., H, W, C], got ${formatShape(x.shape)}`,
+  );
   return tf.tidy(() => {
     const perPixel = logProb(p, x, o);
     return tf.sum(perPixel, [perPixel.rank - 2, perPixel.rank - 1]);
@@ -139,9 +142,11 @@ export function imageLogProb(p: MixtureParams, x: tf.Tensor, o: LogProbOptions =
 export function bitsPerDim(logp: number, numDims: number): number;
 export function bitsPerDim(logp: tf.Tensor, numDims: number): tf.Tensor;
 export function bitsPerDim(logp: number | tf.Tensor, numDims: number): number | tf.Tensor {
-  if (!(Number.isFinite(numDims) && numDims > 0)) {
-    throw new Error(`Error in bitsPerDim: numDims must be a positive number, got ${numDims}`);
-  }
+  check(
+    Number.isFinite(numDims) && numDims > 0,
+    'bitsPerDim',
+    () => `numDims must be a positive number, got ${numDims}`,
+  );
   const factor = -1 / (numDims * Math.LN2);
   if (typeof logp === 'number') return logp * factor;
   return tf.tidy(() => tf.mul(logp, factor));

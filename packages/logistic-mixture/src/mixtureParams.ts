@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { check, formatShape } from './errors';
 
 /**
  * How raw network outputs become scales and channel coefficients.
@@ -37,12 +38,16 @@ export function numCoeffs(channels: number): number {
 }
 
 function checkCounts(fn: string, channels: number, numMix: number): void {
-  if (!Number.isInteger(channels) || channels < 1) {
-    throw new Error(`Error in ${fn}: channels must be an integer >= 1, got ${channels}`);
-  }
-  if (!Number.isInteger(numMix) || numMix < 1) {
-    throw new Error(`Error in ${fn}: numMix must be an integer >= 1, got ${numMix}`);
-  }
+  check(
+    Number.isInteger(channels) && channels >= 1,
+    fn,
+    () => `channels must be an integer >= 1, got ${channels}`,
+  );
+  check(
+    Number.isInteger(numMix) && numMix >= 1,
+    fn,
+    () => `numMix must be an integer >= 1, got ${numMix}`,
+  );
 }
 
 /**
@@ -108,21 +113,20 @@ export function splitMixtureParams(
   const fn = 'splitMixtureParams';
   const { channels: C, numMix: K, convention = 'tfp' } = o;
   checkCounts(fn, C, K);
-  if (convention !== 'tfp' && convention !== 'pixelcnnpp') {
-    throw new Error(
-      `Error in ${fn}: convention must be 'tfp' or 'pixelcnnpp', got '${convention}'`,
-    );
-  }
+  check(
+    convention === 'tfp' || convention === 'pixelcnnpp',
+    fn,
+    () => `convention must be 'tfp' or 'pixelcnnpp', got '${convention}'`,
+  );
   const P = numMixtureParams(C, K);
-  if (raw.rank < 1 || raw.shape[raw.shape.length - 1] !== P) {
-    throw new Error(
-      `Error in ${fn}: expected raw output [..., ${P}] for channels=${C}, numMix=${K} ` +
-        `(K*(1 + 2C + C(C-1)/2)), got [${raw.shape.join(', ')}]`,
-    );
-  }
-  if (raw.dtype !== 'float32') {
-    throw new Error(`Error in ${fn}: expected float32 raw output, got ${raw.dtype}`);
-  }
+  check(
+    raw.rank >= 1 && raw.shape[raw.shape.length - 1] === P,
+    fn,
+    () =>
+      `expected raw output [..., ${P}] for channels=${C}, numMix=${K} ` +
+      `(K*(1 + 2C + C(C-1)/2)), got ${formatShape(raw.shape)}`,
+  );
+  check(raw.dtype === 'float32', fn, () => `expected float32 raw output, got ${raw.dtype}`);
   const batch = raw.shape.slice(0, -1);
   const nc = numCoeffs(C);
   return tf.tidy(() => {

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { check, formatShape } from './errors';
 import { lastAxisSlice } from './logProb';
 import type { MixtureParams } from './mixtureParams';
-import { checkParams, checkRange, formatShape } from './validate';
+import { checkParams, checkRange } from './validate';
 
 /** Uniform(0, 1) noise that fully determines a {@link sampleMixture} draw. */
 export interface MixtureNoise {
@@ -79,30 +80,31 @@ export function sampleMixture(p: MixtureParams, o: SampleMixtureOptions = {}): M
     ['temperature', temperature],
     ['scaleTemperature', scaleTemperature],
   ] as const) {
-    if (!(Number.isFinite(v) && v >= 0)) {
-      throw new Error(`Error in ${fn}: ${name} must be a finite number >= 0, got ${v}`);
-    }
+    check(Number.isFinite(v) && v >= 0, fn, () => `${name} must be a finite number >= 0, got ${v}`);
   }
-  if (coupling !== 'grid' && coupling !== 'continuous') {
-    throw new Error(`Error in ${fn}: coupling must be 'grid' or 'continuous', got '${coupling}'`);
-  }
-  if (seed !== undefined && !Number.isFinite(seed)) {
-    throw new Error(`Error in ${fn}: seed must be a finite number, got ${seed}`);
-  }
+  check(
+    coupling === 'grid' || coupling === 'continuous',
+    fn,
+    () => `coupling must be 'grid' or 'continuous', got '${coupling}'`,
+  );
+  check(
+    seed === undefined || Number.isFinite(seed),
+    fn,
+    () => `seed must be a finite number, got ${seed}`,
+  );
   if (noise) {
     const want = { mix: [...batch, K], logistic: [...batch, C] };
     for (const key of ['mix', 'logistic'] as const) {
       const t = noise[key];
       const w = want[key];
-      if (
-        !(t instanceof tf.Tensor) ||
-        t.shape.length !== w.length ||
-        t.shape.some((d, i) => d !== w[i])
-      ) {
-        throw new Error(
-          `Error in ${fn}: noise.${key} must be ${formatShape(w)} (params logits ${formatShape(p.logits.shape)}, locs ${formatShape(p.locs.shape)}), got ${t instanceof tf.Tensor ? formatShape(t.shape) : typeof t}`,
-        );
-      }
+      check(
+        t instanceof tf.Tensor &&
+          t.shape.length === w.length &&
+          t.shape.every((d, i) => d === w[i]),
+        fn,
+        () =>
+          `noise.${key} must be ${formatShape(w)} (params logits ${formatShape(p.logits.shape)}, locs ${formatShape(p.locs.shape)}), got ${t instanceof tf.Tensor ? formatShape(t.shape) : typeof t}`,
+      );
     }
   }
   return tf.tidy(() => {

@@ -1,19 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { check, formatShape as fmt } from './errors';
 import { type MixtureParams, numCoeffs } from './mixtureParams';
-
-const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 /** Check `low`/`high` and return high - low. */
 export function checkRange(fn: string, low: number, high: number): number {
-  if (!Number.isInteger(low) || !Number.isInteger(high)) {
-    throw new Error(`Error in ${fn}: low and high must be integers, got low=${low}, high=${high}`);
-  }
-  if (high <= low) {
-    throw new Error(`Error in ${fn}: high must be > low, got low=${low}, high=${high}`);
-  }
-  if (high - low > 2 ** 23) {
-    throw new Error(`Error in ${fn}: high - low must be <= 2^23 (float32), got ${high - low}`);
-  }
+  check(
+    Number.isInteger(low) && Number.isInteger(high),
+    fn,
+    () => `low and high must be integers, got low=${low}, high=${high}`,
+  );
+  check(high > low, fn, () => `high must be > low, got low=${low}, high=${high}`);
+  check(high - low <= 2 ** 23, fn, () => `high - low must be <= 2^23 (float32), got ${high - low}`);
   return high - low;
 }
 
@@ -22,15 +19,18 @@ export function checkParams(
   fn: string,
   p: MixtureParams,
 ): { batch: number[]; K: number; C: number } {
-  if (!p?.logits || !p.locs || !p.scales || !p.coeffs) {
-    throw new Error(`Error in ${fn}: params must have logits, locs, scales and coeffs tensors`);
-  }
+  check(
+    !!(p?.logits && p.locs && p.scales && p.coeffs),
+    fn,
+    () => 'params must have logits, locs, scales and coeffs tensors',
+  );
   const { logits, locs, scales, coeffs } = p;
-  if (logits.rank < 1 || locs.rank !== logits.rank + 1) {
-    throw new Error(
-      `Error in ${fn}: expected logits [..., K] and locs [..., K, C], got logits ${fmt(logits.shape)}, locs ${fmt(locs.shape)}`,
-    );
-  }
+  check(
+    logits.rank >= 1 && locs.rank === logits.rank + 1,
+    fn,
+    () =>
+      `expected logits [..., K] and locs [..., K, C], got logits ${fmt(logits.shape)}, locs ${fmt(locs.shape)}`,
+  );
   const batch = logits.shape.slice(0, -1);
   const K = logits.shape[logits.rank - 1];
   const C = locs.shape[locs.rank - 1];
@@ -38,16 +38,15 @@ export function checkParams(
   const wantCoeffs = [...batch, K, numCoeffs(C)];
   const same = (a: readonly number[], b: readonly number[]) =>
     a.length === b.length && a.every((d, i) => d === b[i]);
-  if (!same(locs.shape, want) || !same(scales.shape, want) || !same(coeffs.shape, wantCoeffs)) {
-    throw new Error(
-      `Error in ${fn}: params disagree: logits ${fmt(logits.shape)} (K=${K}) needs locs and scales ${fmt(want)} and coeffs ${fmt(wantCoeffs)}, ` +
-        `got locs ${fmt(locs.shape)}, scales ${fmt(scales.shape)}, coeffs ${fmt(coeffs.shape)}`,
-    );
-  }
+  check(
+    same(locs.shape, want) && same(scales.shape, want) && same(coeffs.shape, wantCoeffs),
+    fn,
+    () =>
+      `params disagree: logits ${fmt(logits.shape)} (K=${K}) needs locs and scales ${fmt(want)} and coeffs ${fmt(wantCoeffs)}, ` +
+      `got locs ${fmt(locs.shape)}, scales ${fmt(scales.shape)}, coeffs ${fmt(coeffs.shape)}`,
+  );
   for (const [name, t] of Object.entries(p) as [string, tf.Tensor][]) {
-    if (t.dtype !== 'float32') {
-      throw new Error(`Error in ${fn}: params.${name} must be float32, got ${t.dtype}`);
-    }
+    check(t.dtype === 'float32', fn, () => `params.${name} must be float32, got ${t.dtype}`);
   }
   return { batch, K, C };
 }
@@ -107,5 +106,3 @@ export async function checkValues(
     tf.dispose([count, first]);
   }
 }
-
-export { fmt as formatShape };
