@@ -1,6 +1,6 @@
 import {
-  estimateTrainingMemory,
-  largestFittingMicroBatch,
+  backendMemoryLimit,
+  fitMicroBatch,
   type PixelCNN,
   type PixelCNNConfig,
 } from '@pixelcnn/pixelcnn-dist';
@@ -213,28 +213,29 @@ export function resumeSettings(
 }
 /**
  * On wasm, refuse before any work a training step that cannot fit the 4 GiB heap (running out of
- * it aborts the process), by pixelcnn-dist's memory estimate: an explicit --micro-batch too large
- * (naming the one that fits), or a network too big for even one image. --micro-batch 0 is the
- * Trainer's 'auto', the largest that fits. Other backends have no known limit.
+ * it aborts the process), by pixelcnn-dist's `fitMicroBatch` (the Trainer's own check): an
+ * explicit --micro-batch too large (naming the one that fits), or a network too big for even one
+ * image. --micro-batch 0 is the Trainer's 'auto', the largest that fits. Other backends have no
+ * known limit (`backendMemoryLimit`).
  */
 export function checkMicroBatchFits(
   dist: Pick<PixelCNN, 'plan' | 'numParameters'>,
   requested: number,
   backend: string,
 ): void {
-  if (backend !== 'wasm') return;
   const { plan, numParameters } = dist;
-  const fits = largestFittingMicroBatch(plan, numParameters, Math.max(requested, 1));
-  const gib = (n: number) =>
-    `${(estimateTrainingMemory(plan, numParameters, n).bytes / 2 ** 30).toFixed(1)} GiB`;
-  if (fits === 0) {
-    throw new UsageError(
-      `this network needs about ${gib(1)} for a training step on one image, more than the wasm heap's 4 GiB: use fewer --num-filters, --num-resnet or --num-hierarchies, or --backend webgpu`,
-    );
-  }
-  if (requested > fits) {
-    throw new UsageError(
-      `option --micro-batch ${requested}: a training step on ${requested} images needs about ${gib(requested)}, more than the wasm heap's 4 GiB; the largest micro-batch that fits is ${fits}: use --micro-batch ${fits} (or 0 = auto)`,
-    );
-  }
+  const { fits, bytes, largest } = fitMicroBatch(
+    plan,
+    numParameters,
+    Math.max(requested, 1),
+    requested || 'auto',
+    backendMemoryLimit(backend),
+  );
+  if (fits) return;
+  const gib = `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+  throw new UsageError(
+    largest === 0
+      ? `this network needs about ${gib} for a training step on one image, more than the wasm heap's 4 GiB: use fewer --num-filters, --num-resnet or --num-hierarchies, or --backend webgpu`
+      : `option --micro-batch ${requested}: a training step on ${requested} images needs about ${gib}, more than the wasm heap's 4 GiB; the largest micro-batch that fits is ${largest}: use --micro-batch ${largest} (or 0 = auto)`,
+  );
 }

@@ -27,9 +27,12 @@ export {
 export { type NetworkFlops, networkFlops, type ParameterCounts, parameterCounts } from './flops';
 export type { PrefixInput, TensorInput } from './inputs';
 export {
+  backendMemoryLimit,
   estimateTrainingMemory,
+  fitMicroBatch,
   largestFittingMicroBatch,
   MEMORY_ESTIMATE_MARGIN,
+  type MicroBatchFit,
   type TrainingMemoryEstimate,
   WASM_HEAP_LIMIT_BYTES,
 } from './memory';

@@ -3,7 +3,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import type { PixelCNNConfig } from './config';
 import {
+  backendMemoryLimit,
   estimateTrainingMemory,
+  fitMicroBatch,
   largestFittingMicroBatch,
   MEMORY_ESTIMATE_MARGIN,
   WASM_HEAP_LIMIT_BYTES,
@@ -96,6 +98,60 @@ it('largestFittingMicroBatch inverts the estimate', () => {
   expect(largestFittingMicroBatch(plan, numParameters, 8)).toBe(Math.min(8, fits));
   expect(largestFittingMicroBatch(plan, numParameters, 8, 1000)).toBe(0);
   expect(() => estimateTrainingMemory(plan, numParameters, 0)).toThrow(/microBatchSize/);
+  dist.dispose();
+});
+
+it('fitMicroBatch: the asked or largest micro-batch, whether it fits, and its estimate', () => {
+  const dist = new PixelCNN({ imageShape: [28, 28, 1], numFilters: 32, numResnet: 1 });
+  const { plan, numParameters } = dist;
+  const bytes = (mb: number) => estimateTrainingMemory(plan, numParameters, mb).bytes;
+  const largest = largestFittingMicroBatch(plan, numParameters, 10_000);
+  // A limit that holds exactly 3 images (with the margin), as the Trainer test below uses.
+  const three = bytes(3) * MEMORY_ESTIMATE_MARGIN + 1;
+  expect(largestFittingMicroBatch(plan, numParameters, 8, three)).toBe(3);
+  expect(fitMicroBatch(plan, numParameters, 8, 'auto', three)).toEqual({
+    microBatchSize: 3,
+    fits: true,
+    bytes: bytes(3),
+    largest: 3,
+  });
+  expect(fitMicroBatch(plan, numParameters, 8, 2, three)).toEqual({
+    microBatchSize: 2,
+    fits: true,
+    bytes: bytes(2),
+    largest: 3,
+  });
+  expect(fitMicroBatch(plan, numParameters, 8, 4, three)).toEqual({
+    microBatchSize: 4,
+    fits: false,
+    bytes: bytes(4),
+    largest: 3,
+  });
+  // Asking for more than the batch asks for the batch.
+  expect(fitMicroBatch(plan, numParameters, 2, 16, three).microBatchSize).toBe(2);
+  // Not even one image: the estimate is one image's, whatever was asked.
+  for (const asked of [4, 'auto'] as const) {
+    expect(fitMicroBatch(plan, numParameters, 8, asked, 1000)).toEqual({
+      microBatchSize: asked === 'auto' ? 0 : 4,
+      fits: false,
+      bytes: bytes(1),
+      largest: 0,
+    });
+  }
+  // No limit: everything fits, 'auto' is the whole batch.
+  expect(fitMicroBatch(plan, numParameters, 8, 'auto')).toEqual({
+    microBatchSize: 8,
+    fits: true,
+    bytes: bytes(8),
+    largest: 8,
+  });
+  // The wasm heap on wasm, no known limit elsewhere.
+  expect(backendMemoryLimit('wasm')).toBe(WASM_HEAP_LIMIT_BYTES);
+  expect(backendMemoryLimit('cpu')).toBeUndefined();
+  expect(backendMemoryLimit('webgpu')).toBeUndefined();
+  expect(fitMicroBatch(plan, numParameters, 10_000, 'auto', WASM_HEAP_LIMIT_BYTES).largest).toBe(
+    largest,
+  );
   dist.dispose();
 });
 

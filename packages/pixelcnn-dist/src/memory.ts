@@ -4,6 +4,14 @@ import type { NetworkPlan } from './networkPlan';
 export const WASM_HEAP_LIMIT_BYTES = 4 * 2 ** 30;
 
 /**
+ * The bytes a training step may take on a tfjs backend, where a limit is known: the wasm heap's
+ * 4 GiB on 'wasm' (running out of it aborts the process); undefined elsewhere.
+ */
+export function backendMemoryLimit(backend: string): number | undefined {
+  return backend === 'wasm' ? WASM_HEAP_LIMIT_BYTES : undefined;
+}
+
+/**
  * Float32 values live in a training step per unit of the network's activation size (see
  * {@link estimateTrainingMemory}), per unit of the head's mixture size, and per parameter.
  * Fitted to `tf.profile`'s peak bytes of one `Trainer` step (dropout 0.5, concat_elu) over
@@ -72,4 +80,47 @@ export function largestFittingMicroBatch(
   const { fixedBytes, perImageBytes } = estimateTrainingMemory(plan, numParameters, 1);
   const budget = limitBytes / MEMORY_ESTIMATE_MARGIN;
   return Math.max(0, Math.min(batchSize, Math.floor((budget - fixedBytes) / perImageBytes)));
+}
+
+/** What {@link fitMicroBatch} finds. */
+export interface MicroBatchFit {
+  /** The micro-batch: the one asked for (at most the batch), or for 'auto' the largest that fits. */
+  microBatchSize: number;
+  /** Whether a step on it fits the limit, with the estimate's margin (always, without a limit). */
+  fits: boolean;
+  /**
+   * The estimated bytes of a step on the micro-batch ({@link estimateTrainingMemory}); when not
+   * even one image fits, of a step on one image.
+   */
+  bytes: number;
+  /** The largest micro-batch (at most the batch) that fits: 0 when not even one image does. */
+  largest: number;
+}
+
+/**
+ * Size a micro-batch for a batch of `batchSize` against `limitBytes` (none: everything fits), by
+ * {@link estimateTrainingMemory} plus its 5% margin: the one decision behind the Trainer's
+ * refusal of an oversized micro-batch and its `'auto'`, and the CLI's refusal before any work.
+ */
+export function fitMicroBatch(
+  plan: NetworkPlan,
+  numParameters: number,
+  batchSize: number,
+  microBatchSize: number | 'auto',
+  limitBytes?: number,
+): MicroBatchFit {
+  const asked = microBatchSize === 'auto' ? batchSize : Math.min(microBatchSize, batchSize);
+  const estimate = (n: number) => estimateTrainingMemory(plan, numParameters, n).bytes;
+  if (limitBytes === undefined) {
+    return {
+      microBatchSize: asked,
+      fits: true,
+      bytes: estimate(Math.max(asked, 1)),
+      largest: batchSize,
+    };
+  }
+  const largest = largestFittingMicroBatch(plan, numParameters, batchSize, limitBytes);
+  const mb = microBatchSize === 'auto' ? largest : asked;
+  const fits = mb >= 1 && mb <= largest;
+  return { microBatchSize: mb, fits, bytes: estimate(largest >= 1 ? mb : 1), largest };
 }

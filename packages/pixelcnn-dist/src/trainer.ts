@@ -2,12 +2,7 @@ import { checkValues } from '@pixelcnn/logistic-mixture';
 import { effectiveWeight, withEffectiveWeights } from '@pixelcnn/masked-conv';
 import * as tf from '@tensorflow/tfjs-core';
 import { type TensorInput, toFloatTensor } from './inputs';
-import {
-  estimateTrainingMemory,
-  largestFittingMicroBatch,
-  MEMORY_ESTIMATE_MARGIN,
-  WASM_HEAP_LIMIT_BYTES,
-} from './memory';
+import { backendMemoryLimit, fitMicroBatch } from './memory';
 import { normalizedLayers } from './network';
 import type { PixelCNN } from './pixelCnn';
 import { checkSchedule, type LearningRateSchedule, learningRateAt } from './schedule';
@@ -479,20 +474,16 @@ export class Trainer {
    */
   private microBatchFor(fn: string, B: number): number {
     const { plan, numParameters } = this.dist;
-    const limit =
-      this.o.memoryLimitBytes ?? (tf.getBackend() === 'wasm' ? WASM_HEAP_LIMIT_BYTES : undefined);
-    const want = this.o.microBatchSize ?? B;
-    if (limit === undefined) return want === 'auto' ? B : Math.min(want, B);
-    const fits = largestFittingMicroBatch(plan, numParameters, B, limit);
-    const mb = want === 'auto' ? fits : Math.min(want, B);
-    const est = estimateTrainingMemory(plan, numParameters, Math.max(mb, 1)).bytes;
-    if (mb >= 1 && est * MEMORY_ESTIMATE_MARGIN <= limit) return mb;
+    const limit = this.o.memoryLimitBytes ?? backendMemoryLimit(tf.getBackend());
+    const fit = fitMicroBatch(plan, numParameters, B, this.o.microBatchSize ?? B, limit);
+    if (fit.fits || limit === undefined) return fit.microBatchSize;
+    const { microBatchSize: mb, bytes, largest } = fit;
     const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
     const where = this.o.memoryLimitBytes === undefined ? "the wasm heap's" : 'the memory limit of';
     throw new Error(
-      fits >= 1
-        ? `Error in ${fn}: a training step on micro-batches of ${mb} images needs about ${gib(est)}, more than ${where} ${gib(limit)}; the largest micro-batch that fits is ${fits}: use microBatchSize: ${fits} (or 'auto')`
-        : `Error in ${fn}: this network needs about ${gib(est)} for a training step on one image, more than ${where} ${gib(limit)}; use fewer filters, resnets or hierarchies, or a backend with more memory`,
+      largest >= 1
+        ? `Error in ${fn}: a training step on micro-batches of ${mb} images needs about ${gib(bytes)}, more than ${where} ${gib(limit)}; the largest micro-batch that fits is ${largest}: use microBatchSize: ${largest} (or 'auto')`
+        : `Error in ${fn}: this network needs about ${gib(bytes)} for a training step on one image, more than ${where} ${gib(limit)}; use fewer filters, resnets or hierarchies, or a backend with more memory`,
     );
   }
 
