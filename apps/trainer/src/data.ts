@@ -13,7 +13,7 @@ import {
   resolveClassName,
 } from '@pixelcnn/quickdraw-data';
 import { defaultCacheDir, downloadClass, openBitmapFile } from '@pixelcnn/quickdraw-data/node';
-import { type OptionValue, UsageError } from './args';
+import { UsageError } from './args';
 import { ArrayDataset, readNpyImages, readNpyLabels, type TrainingData } from './arrayData';
 import type { DataSettings } from './settings';
 
@@ -300,43 +300,5 @@ function openImages(data: DataSettings): OpenedData {
         : '; no labels (unconditional)') +
       `; ${dataset.size('train')} train / ${dataset.size('test')} held-out images`,
     async close() {},
-  };
-}
-
-/**
- * The data settings the options ask for: QuickDraw classes (names or TFDS labels), or with
- * `--images` a .npy array (and `--labels`), whose class names `--classes` may give.
- */
-export function dataSettingsFrom(
-  values: Record<string, OptionValue>,
-  explicit: ReadonlySet<string>,
-  cwd: string,
-): DataSettings {
-  const heldOut = values.heldOut as number;
-  const images = values.images as string | undefined;
-  const labels = values.labels as string | undefined;
-  if (!images) {
-    if (labels) throw new UsageError('option --labels needs --images (the images they label)');
-    const { classes, tfdsLabels } = resolveClasses(values.classes as string[]);
-    return { classes, tfdsLabels, perClass: values.perClass as number, heldOut };
-  }
-  for (const quickdrawOnly of ['perClass', 'data', 'cacheDir'] as const) {
-    if (explicit.has(quickdrawOnly)) {
-      const name = quickdrawOnly.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-      throw new UsageError(
-        `option --${name} is for QuickDraw data; with --images every image of the array is used (slice it in numpy to use fewer)`,
-      );
-    }
-  }
-  if (explicit.has('classes') && !labels) {
-    throw new UsageError('option --classes names the classes of --labels; give --labels too');
-  }
-  return {
-    classes: explicit.has('classes') ? [...(values.classes as string[])] : [],
-    tfdsLabels: [],
-    perClass: 0,
-    heldOut,
-    images: path.resolve(cwd, images),
-    ...(labels ? { labels: path.resolve(cwd, labels) } : {}),
   };
 }

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import {
   backendMemoryLimit,
   fitMicroBatch,
@@ -5,6 +6,7 @@ import {
   type PixelCNNConfig,
 } from '@pixelcnn/pixelcnn-dist';
 import { camelCase, type OptionValue, UsageError } from './args';
+import { resolveClasses } from './data';
 import { landsAt, PRESETS, type SettingPath, trainOptions } from './options';
 
 /** Which images a run uses: QuickDraw classes, or an `--images` array. */
@@ -89,7 +91,7 @@ function getAt(s: RunSettings, path: SettingPath): unknown {
  * (options.ts `lands`): option value, or null for an absent option without a default.
  */
 function landed(
-  section: 'model' | 'train',
+  section: keyof RunSettings,
   v: Record<string, OptionValue>,
 ): Record<string, OptionValue | null> {
   const out: Record<string, OptionValue | null> = {};
@@ -134,6 +136,46 @@ export function modelConfigFrom(
     numClasses: conditional ? numClasses : 0,
     receptiveFieldDims: [rf[0], rf[1]],
     low: 0,
+  };
+}
+
+/**
+ * The data settings the options ask for: QuickDraw classes (names or TFDS labels, made canonical),
+ * or with `--images` a .npy array (and `--labels`, paths made absolute), whose class names
+ * `--classes` may give.
+ */
+export function dataSettingsFrom(
+  v: Record<string, OptionValue>,
+  explicit: ReadonlySet<string>,
+  cwd: string,
+): DataSettings {
+  // images and labels are null when not given.
+  const { classes, perClass, heldOut, images, labels } = landed(
+    'data',
+    v,
+  ) as unknown as DataSettings;
+  if (!images) {
+    if (labels) throw new UsageError('option --labels needs --images (the images they label)');
+    return { ...resolveClasses(classes), perClass, heldOut };
+  }
+  for (const quickdrawOnly of ['perClass', 'data', 'cacheDir'] as const) {
+    if (explicit.has(quickdrawOnly)) {
+      const name = quickdrawOnly.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+      throw new UsageError(
+        `option --${name} is for QuickDraw data; with --images every image of the array is used (slice it in numpy to use fewer)`,
+      );
+    }
+  }
+  if (explicit.has('classes') && !labels) {
+    throw new UsageError('option --classes names the classes of --labels; give --labels too');
+  }
+  return {
+    classes: explicit.has('classes') ? [...classes] : [],
+    tfdsLabels: [],
+    perClass: 0,
+    heldOut,
+    images: path.resolve(cwd, images),
+    ...(labels ? { labels: path.resolve(cwd, labels) } : {}),
   };
 }
 

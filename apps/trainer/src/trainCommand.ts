@@ -11,7 +11,7 @@ import { RUN_LAYOUT } from '@pixelcnn/pixelcnn-dist/run';
 import { formatHelp, type OptionValue, parseArgs, UsageError } from './args';
 import { ensureWritableDir, writeJsonAtomic } from './atomic';
 import { listCheckpoints, resolveIntactCheckpoint, runDirOf } from './checkpoint';
-import { dataSettingsFrom, type OpenedData, openRunData, QUICKDRAW_SHAPE } from './data';
+import { type OpenedData, openRunData, QUICKDRAW_SHAPE } from './data';
 import { CliError, type CliIo, EXIT } from './io';
 import {
   type CheckpointMeta,
@@ -26,6 +26,7 @@ import { formatDuration, ProgressReporter } from './progress';
 import {
   applyPreset,
   checkMicroBatchFits,
+  dataSettingsFrom,
   modelConfigFrom,
   type RunSettings,
   resumeSettings,
