@@ -31,7 +31,7 @@ export function conv2dBackpropFilterIm2col(
   dy: tf.TensorInfo,
   info: tf.backend_util.Conv2DInfo,
 ): tf.TensorInfo {
-  const { batchSize: b, inHeight: h, inWidth: w, inChannels: c, outChannels: o } = info;
+  const { batchSize: b, inHeight: h, inWidth: w, inChannels: c } = info;
   const { outHeight: oh, outWidth: ow, filterHeight: kh, filterWidth: kw } = info;
   const { strideHeight: sh, strideWidth: sw } = info;
   const unpadded =
@@ -39,16 +39,35 @@ export function conv2dBackpropFilterIm2col(
   if (sh === 1 && sw === 1 && unpadded) {
     return shiftedWindows(k, heap(backend), x, dy, info);
   }
-  const rows = kh * kw * c;
-  const cols = b * oh * ow;
   const wasm = heap(backend);
-  const patches = wasm.makeOutput([1, rows, cols], 'float32'); // heap views below: after it
-  try {
+  return patchProduct(k, wasm, info, dy, b * oh * ow, (patches) => {
     const xT = channelsFirst(wasm.typedArrayFromHeap(x) as Float32Array, [b, h, w, c]);
-    fillPatches(xT, wasm.typedArrayFromHeap(patches) as Float32Array, info);
+    fillPatches(xT, patches, info);
+  });
+}
+
+const heap = (backend: tf.KernelBackend) => backend as unknown as WasmHeapBackend;
+
+/**
+ * dw `[kh, kw, C, O]` = P^T `[kh*kw*C, n]` @ dy (as `[n, O]`) in one BatchMatMul, with P^T made
+ * on the wasm heap for the call and filled by `fill` (heap views taken inside `fill` are valid:
+ * P^T is allocated before it runs), then freed.
+ */
+function patchProduct(
+  k: KernelScope,
+  wasm: WasmHeapBackend,
+  info: tf.backend_util.Conv2DInfo,
+  dy: tf.TensorInfo,
+  n: number,
+  fill: (patches: Float32Array) => void,
+): tf.TensorInfo {
+  const { inChannels: c, outChannels: o, filterHeight: kh, filterWidth: kw } = info;
+  const patches = wasm.makeOutput([1, kh * kw * c, n], 'float32');
+  try {
+    fill(wasm.typedArrayFromHeap(patches) as Float32Array);
     const prod = k.run(
       'BatchMatMul',
-      { a: patches, b: k.reshape(dy, [1, cols, o]) },
+      { a: patches, b: k.reshape(dy, [1, n, o]) },
       { transposeA: false, transposeB: false },
     ); // [1, kh*kw*C, O]
     return k.reshape(prod, [kh, kw, c, o]);
@@ -56,8 +75,6 @@ export function conv2dBackpropFilterIm2col(
     wasm.disposeData(patches.dataId);
   }
 }
-
-const heap = (backend: tf.KernelBackend) => backend as unknown as WasmHeapBackend;
 
 /**
  * The stride-1 case without top/left padding (every conv of PixelCNN++'s layers: they pad
@@ -76,7 +93,7 @@ function shiftedWindows(
   dy: tf.TensorInfo,
   info: tf.backend_util.Conv2DInfo,
 ): tf.TensorInfo {
-  const { batchSize: b, inHeight: h, inWidth: w, inChannels: c, outChannels: o } = info;
+  const { batchSize: b, inHeight: h, inWidth: w, inChannels: c } = info;
   const { outHeight: oh, outWidth: ow, filterHeight: kh, filterWidth: kw } = info;
   const positions = b * h * w;
   const plane = c * positions;
@@ -97,10 +114,8 @@ function shiftedWindows(
           },
         ); // [B, H, W, O]
   const xT = k.transpose(k.reshape(x, [positions, c]), [1, 0]); // [C, B*H*W]
-  const patches = wasm.makeOutput([1, kh * kw * c, positions], 'float32'); // views: after it
-  try {
+  return patchProduct(k, wasm, info, dyPadded, positions, (dst) => {
     const src = wasm.typedArrayFromHeap(xT) as Float32Array;
-    const dst = wasm.typedArrayFromHeap(patches) as Float32Array;
     for (let di = 0; di < kh; di++) {
       for (let dj = 0; dj < kw; dj++) {
         const shift = di * w + dj;
@@ -109,15 +124,7 @@ function shiftedWindows(
         dst.fill(0, to + plane - shift, to + plane); // past the end of x (dy is zero there)
       }
     }
-    const prod = k.run(
-      'BatchMatMul',
-      { a: patches, b: k.reshape(dyPadded, [1, positions, o]) },
-      { transposeA: false, transposeB: false },
-    ); // [1, kh*kw*C, O]
-    return k.reshape(prod, [kh, kw, c, o]);
-  } finally {
-    wasm.disposeData(patches.dataId);
-  }
+  });
 }
 
 /** x `[B, H, W, C]` -> `[C, B, H, W]` (a JS array: it lives only while P^T is built). */

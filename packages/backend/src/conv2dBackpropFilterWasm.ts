@@ -1,15 +1,10 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { conv2dBackpropFilterIm2col } from './conv2dBackpropFilterIm2col';
+import { type ConvGradientAttrs, gradientConvInfo } from './convGradientInfo';
 import { type KernelArgs, withKernelScope } from './kernelScope';
 import { IM2COL_MAX_BATCH, wasmConvAlgorithms } from './wasmConvAlgorithms';
 
-type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-
-interface Conv2DBackpropFilterAttrs {
-  strides: number | [number, number];
-  pad: Pad;
-  dataFormat?: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+interface Conv2DBackpropFilterAttrs extends ConvGradientAttrs {
   filterShape: [number, number, number, number];
 }
 
@@ -37,30 +32,16 @@ export function conv2dBackpropFilterWasm({
   attrs,
 }: KernelArgs<'x' | 'dy'>): tf.TensorInfo {
   const { x, dy } = inputs;
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
-    attrs as unknown as Conv2DBackpropFilterAttrs;
+  const a = attrs as unknown as Conv2DBackpropFilterAttrs;
   const fn = 'Conv2DBackpropFilter (wasm)';
-  if (dataFormat === 'NCHW') {
+  if (a.dataFormat === 'NCHW') {
     throw new Error(`Error in ${fn}: only dataFormat 'NHWC' is supported, got 'NCHW'`);
   }
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const xShape = x.shape as [number, number, number, number];
+  const shapes = `x [${x.shape}] and filter [${a.filterShape}]`;
+  const info = gradientConvInfo(fn, xShape, a.filterShape, a, dy, shapes);
   const { batchSize, inHeight, inWidth, inChannels, outChannels, outHeight, outWidth } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-  const expected = [batchSize, outHeight, outWidth, outChannels];
-  if (dy.shape.length !== 4 || dy.shape.some((d, i) => d !== expected[i])) {
-    throw new Error(
-      `Error in ${fn}: dy must have shape [${expected}] for x [${x.shape}] and filter [${filterShape}], got [${dy.shape}]`,
-    );
-  }
   const top = info.padInfo.top;
   const left = info.padInfo.left;
   // Rows/cols past the input that the last output position reads (zero padding).

@@ -1,15 +1,10 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { conv2dBackpropInputPolyphase } from './conv2dBackpropInputPolyphase';
+import { type ConvGradientAttrs, gradientConvInfo } from './convGradientInfo';
 import { type KernelArgs, withKernelScope } from './kernelScope';
 import { wasmConvAlgorithms } from './wasmConvAlgorithms';
 
-type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-
-interface Conv2DBackpropInputAttrs {
-  strides: number | [number, number];
-  pad: Pad;
-  dataFormat?: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+interface Conv2DBackpropInputAttrs extends ConvGradientAttrs {
   inputShape: [number, number, number, number];
 }
 
@@ -36,33 +31,19 @@ export function conv2dBackpropInputWasm({
   attrs,
 }: KernelArgs<'dy' | 'filter'>): tf.TensorInfo {
   const { dy, filter } = inputs;
-  const { strides, pad, dataFormat, dimRoundingMode, inputShape } =
-    attrs as unknown as Conv2DBackpropInputAttrs;
+  const a = attrs as unknown as Conv2DBackpropInputAttrs;
   const fn = 'Conv2DBackpropInput (wasm)';
-  if (dataFormat === 'NCHW') {
+  if (a.dataFormat === 'NCHW') {
     if (!stockKernel) {
       throw new Error(`Error in ${fn}: NCHW needs the stock kernel, which is not registered`);
     }
     return stockKernel.kernelFunc({ inputs, backend, attrs }) as tf.TensorInfo;
   }
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape,
-    filter.shape as [number, number, number, number],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const filterShape = filter.shape as [number, number, number, number];
+  const shapes = `inputShape [${a.inputShape}] and filter [${filter.shape}]`;
+  const info = gradientConvInfo(fn, a.inputShape, filterShape, a, dy, shapes);
   const { batchSize: b, inHeight: h, inWidth: w, outChannels, outHeight, outWidth } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-  const expected = [b, outHeight, outWidth, outChannels];
-  if (dy.shape.length !== 4 || dy.shape.some((d, i) => d !== expected[i])) {
-    throw new Error(
-      `Error in ${fn}: dy must have shape [${expected}] for inputShape [${inputShape}] and filter [${filter.shape}], got [${dy.shape}]`,
-    );
-  }
   const zh = outHeight * sh;
   const zw = outWidth * sw;
   const padTop = kh - 1 - info.padInfo.top;
