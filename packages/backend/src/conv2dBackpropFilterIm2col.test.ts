@@ -1,7 +1,11 @@
 import '@tensorflow/tfjs-backend-cpu';
-import * as tf from '@tensorflow/tfjs-core';
-import fc from 'fast-check';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import {
+  checkRandomGeometries,
+  onCpu,
+  restoresWasmConvAlgorithms,
+  runConvGradient,
+} from '../test/convKernels';
 import {
   type ConvGeometry,
   conv2dFilterGradRef,
@@ -11,39 +15,13 @@ import {
   relativeError,
 } from './testing/convReference';
 import { describeBackends } from './testing/describeBackends';
-import { setWasmConvAlgorithms, type WasmConvAlgorithms } from './wasmConvAlgorithms';
+import { setWasmConvAlgorithms } from './wasmConvAlgorithms';
 
 const TOL = 1e-5;
 
-type TfPad = 'same' | 'valid' | tf.backend_util.ExplicitPadding;
-const tfPad = (pad: RefPad): TfPad =>
-  pad === 'same' || pad === 'valid' ? pad : [[0, 0], pad[0], pad[1], [0, 0]];
-
 /** Conv2DBackpropFilter on the active backend. */
-async function backpropFilter(g: ConvGeometry, xv: Float32Array, dyv: Float32Array) {
-  const { outH, outW } = convLayout(g);
-  const x = tf.tensor4d(xv, [g.batch, g.inH, g.inW, g.inC]);
-  const dy = tf.tensor4d(dyv, [g.batch, outH, outW, g.outC]);
-  const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
-    strides: g.stride,
-    pad: tfPad(g.pad),
-    dataFormat: 'NHWC',
-    filterShape: [g.kh, g.kw, g.inC, g.outC],
-  } as unknown as tf.NamedAttrMap) as tf.Tensor;
-  const out = { shape: dw.shape, values: await dw.data() };
-  tf.dispose([x, dy, dw]);
-  return out;
-}
-
-async function onCpu<T>(f: () => Promise<T>): Promise<T> {
-  const previous = tf.getBackend();
-  await tf.setBackend('cpu');
-  try {
-    return await f();
-  } finally {
-    await tf.setBackend(previous);
-  }
-}
+const backpropFilter = (g: ConvGeometry, x: Float32Array, dy: Float32Array) =>
+  runConvGradient('Conv2DBackpropFilter', g, { x, dy });
 
 /**
  * im2col against the dilated-conv formulation, and (unless `cpu` is false) the cpu backend and
@@ -139,13 +117,7 @@ for (const k of [
 describeBackends(
   'Conv2DBackpropFilter im2col (wasm) against cpu, a float64 reference and the dilated conv',
   () => {
-    let previous: WasmConvAlgorithms | undefined;
-    afterEach(() => {
-      if (previous) setWasmConvAlgorithms(previous);
-    });
-    const remember = () => {
-      previous ??= setWasmConvAlgorithms({});
-    };
+    const remember = restoresWasmConvAlgorithms();
 
     for (const [name, g] of NETWORK_CASES) {
       it(`network shape ${name}`, async () => {
@@ -172,42 +144,8 @@ describeBackends(
 
     it('random geometries (property)', async () => {
       remember();
-      const arb = fc
-        .record({
-          batch: fc.integer({ min: 1, max: 3 }),
-          inH: fc.integer({ min: 2, max: 8 }),
-          inW: fc.integer({ min: 2, max: 8 }),
-          inC: fc.integer({ min: 1, max: 5 }),
-          outC: fc.integer({ min: 1, max: 4 }),
-          kh: fc.integer({ min: 1, max: 4 }),
-          kw: fc.integer({ min: 1, max: 4 }),
-          sh: fc.integer({ min: 1, max: 3 }),
-          sw: fc.integer({ min: 1, max: 3 }),
-          pad: fc.oneof(
-            fc.constant<RefPad>('same'),
-            fc.constant<RefPad>('valid'),
-            fc.tuple(fc.nat(3), fc.nat(3), fc.nat(3), fc.nat(3)).map(
-              ([a, b, c, d]): RefPad => [
-                [a, b],
-                [c, d],
-              ],
-            ),
-          ),
-          seed: fc.nat(),
-        })
-        .map(({ sh, sw, ...g }): ConvGeometry & { seed: number } => ({
-          ...g,
-          stride: [sh, sw],
-          dilation: [1, 1],
-        }))
-        .filter((g) => {
-          const { outH, outW } = convLayout(g);
-          return outH >= 1 && outW >= 1;
-        });
-      await fc.assert(
-        fc.asyncProperty(arb, (g) => check(g, g.seed)),
-        { numRuns: 40, seed: 20261204 },
-      );
+      const max = { batch: 3, side: 8, inC: 5, outC: 4, kernel: 4, stride: 3, pad: 3 };
+      await checkRandomGeometries(max, check);
     });
   },
   { only: ['wasm'] },

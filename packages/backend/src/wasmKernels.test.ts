@@ -2,6 +2,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
+import { hasOutput, onCpu, randomPad, type TfPad, tfPad } from '../test/convKernels';
 import {
   type ConvGeometry,
   conv2dFilterGradRef,
@@ -17,33 +18,16 @@ import { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './wasmKernel
 
 const TOL = 1e-5;
 
-type TfPad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
-
 interface GradCase extends ConvGeometry {
   /** what tfjs is given, when it differs from the reference geometry's pad */
   tfPad?: TfPad;
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
 
-function tfPadOf(c: GradCase): TfPad {
-  if (c.tfPad !== undefined) return c.tfPad;
-  if (c.pad === 'same' || c.pad === 'valid') return c.pad;
-  return [[0, 0], c.pad[0], c.pad[1], [0, 0]];
-}
+const tfPadOf = (c: GradCase): TfPad => c.tfPad ?? tfPad(c.pad);
 
 const label = (c: GradCase) =>
   `b${c.batch} ${c.inH}x${c.inW}x${c.inC}->${c.outC} k${c.kh}x${c.kw} s${c.stride} d${c.dilation} pad ${JSON.stringify(c.tfPad ?? c.pad)}${c.dimRoundingMode ? ` ${c.dimRoundingMode}` : ''}`;
-
-/** Run `f` with the cpu backend active, then switch back. */
-async function onCpu<T>(f: () => Promise<T>): Promise<T> {
-  const previous = tf.getBackend();
-  await tf.setBackend('cpu');
-  try {
-    return await f();
-  } finally {
-    await tf.setBackend(previous);
-  }
-}
 
 /** conv2d's input and filter gradients of L = sum(conv2d(x, w) * r) on the active backend. */
 async function conv2dGrads(c: GradCase, xv: Float32Array, wv: Float32Array, rv: Float32Array) {
@@ -243,16 +227,7 @@ describeBackends('conv2d gradients on random geometries (property)', () => {
         kw: fc.integer({ min: 1, max: 3 }),
         stride: fc.integer({ min: 1, max: 2 }),
         dilate: fc.boolean(),
-        pad: fc.oneof(
-          fc.constant<RefPad>('same'),
-          fc.constant<RefPad>('valid'),
-          fc.tuple(fc.nat(2), fc.nat(2), fc.nat(2), fc.nat(2)).map(
-            ([a, b, c, d]): RefPad => [
-              [a, b],
-              [c, d],
-            ],
-          ),
-        ),
+        pad: randomPad(2),
         seed: fc.nat(),
       })
       .map(({ stride, dilate, ...g }) => ({
@@ -261,10 +236,7 @@ describeBackends('conv2d gradients on random geometries (property)', () => {
         // tfjs allows dilation > 1 only at stride 1
         dilation: (dilate && stride === 1 ? [2, 2] : [1, 1]) as [number, number],
       }))
-      .filter((g) => {
-        const { outH, outW } = convLayout(g);
-        return outH >= 1 && outW >= 1;
-      });
+      .filter(hasOutput);
     await fc.assert(
       fc.asyncProperty(arbCase, async (c) => {
         const { outH, outW } = convLayout(c);
