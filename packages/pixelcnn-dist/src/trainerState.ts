@@ -30,11 +30,10 @@ export interface TrainerOptionsJSON {
 }
 
 /**
- * The whole state of a {@link Trainer} (not the model's weights: those are the model's save), as
- * plain data: {@link Trainer.exportState} makes it, {@link Trainer.importState} restores it
- * bit-exactly, {@link encodeTrainerState} / {@link decodeTrainerState} turn it into bytes.
+ * A trainer's state with each of its arrays as an `A`: the array itself in a
+ * {@link TrainerSnapshot}, its name and shape in trainer.json ({@link TrainerStateJSON}).
  */
-export interface TrainerSnapshot {
+export interface TrainerStateOf<A> {
   /** Updates applied (the schedule's position and the dropout masks' step). */
   step: number;
   /** Updates skipped on a NaN/Inf loss or gradient. */
@@ -56,9 +55,9 @@ export interface TrainerSnapshot {
      * The optimizer's slots in tfjs `getWeights()` order, named `<weight name>/<slot>` with the
      * model's stable weight names (Adam: every `.../m`, then every `.../v`).
      */
-    slots: StateTensor[];
+    slots: A[];
     /** State tfjs's `setWeights` does not restore exactly (Adam: `accBeta1`, `accBeta2`). */
-    extra: StateTensor[];
+    extra: A[];
   };
   /** The EMA of the weights, when the trainer keeps one. */
   ema: {
@@ -66,32 +65,21 @@ export interface TrainerSnapshot {
     warmup: boolean;
     numUpdates: number;
     /** One per weight, in the model's stable order, named `<weight name>`. */
-    shadows: StateTensor[];
+    shadows: A[];
   } | null;
 }
 
+/**
+ * The whole state of a {@link Trainer} (not the model's weights: those are the model's save), as
+ * plain data: {@link Trainer.exportState} makes it, {@link Trainer.importState} restores it
+ * bit-exactly, {@link encodeTrainerState} / {@link decodeTrainerState} turn it into bytes.
+ */
+export interface TrainerSnapshot extends TrainerStateOf<StateTensor> {}
+
 /** trainer.json: a {@link TrainerSnapshot} without its arrays, plus their manifest. */
-export interface TrainerStateJSON {
+export interface TrainerStateJSON extends TrainerStateOf<{ name: string; shape: number[] }> {
   format: typeof TRAINER_STATE_FORMAT;
   version: number;
-  step: number;
-  skippedSteps: number;
-  baseLearningRate: number;
-  seed: number;
-  options: TrainerOptionsJSON;
-  optimizer: {
-    className: string;
-    config: Record<string, unknown>;
-    iterations: number;
-    slots: Array<{ name: string; shape: number[] }>;
-    extra: Array<{ name: string; shape: number[] }>;
-  };
-  ema: {
-    decay: number;
-    warmup: boolean;
-    numUpdates: number;
-    shadows: Array<{ name: string; shape: number[] }>;
-  } | null;
   /** The binary part: float32 little-endian, optimizer.extra, optimizer.slots, ema.shadows in order. */
   bin: { bytes: number; crc32: number };
   /** Whatever the caller stored beside the state (saveCheckpoint's `extra`). */
