@@ -81,15 +81,37 @@ function expectSameBytes(a: Map<string, Buffer>, b: Map<string, Buffer>): void {
 const N = 5;
 const K = 2;
 
+/**
+ * A straight run of `n` steps (its losses: `expected`), and a second model and trainer made the
+ * same way that ran its first `k` steps (`head`), to be saved and resumed.
+ */
+async function straightAndHead(
+  make: (model: PixelCNN) => Trainer = (model) => new Trainer(model, options()),
+  k = K,
+  n = N,
+) {
+  const straightModel = new PixelCNN(config);
+  const straight = make(straightModel);
+  const expected = await run(straight, 0, n);
+  const first = new PixelCNN(config);
+  const t1 = make(first);
+  const head = await run(t1, 0, k);
+  return { straightModel, straight, expected, first, t1, head };
+}
+
+/** `f` with a new temporary directory, removed afterwards. */
+async function inTempDir(f: (root: string) => Promise<void>): Promise<void> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pixelcnn-ckpt-'));
+  try {
+    await f(root);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
 describeBackends('Trainer state', () => {
   it(`resumes bit-exactly through exportState / importState and bytes (${K} + ${N - K} = ${N} steps)`, async () => {
-    const straightModel = new PixelCNN(config);
-    const straight = new Trainer(straightModel, options());
-    const expected = await run(straight, 0, N);
-
-    const first = new PixelCNN(config);
-    const t1 = new Trainer(first, options());
-    const head = await run(t1, 0, K);
+    const { straightModel, straight, expected, first, t1, head } = await straightAndHead();
     const { json, bin } = encodeTrainerState(await t1.exportState());
     const artifacts = await first.toArtifacts();
     t1.dispose();
@@ -119,12 +141,7 @@ describeBackends('Trainer state', () => {
   });
 
   it('does not repeat the straight run when the state is not restored (the test can fail)', async () => {
-    const straightModel = new PixelCNN(config);
-    const straight = new Trainer(straightModel, options());
-    const expected = await run(straight, 0, N);
-    const first = new PixelCNN(config);
-    const t1 = new Trainer(first, options());
-    await run(t1, 0, K);
+    const { straightModel, straight, expected, first, t1 } = await straightAndHead();
     const model = PixelCNN.fromArtifacts(await first.toArtifacts());
     const t2 = new Trainer(model, options()); // weights restored, trainer state not
     const tail = await run(t2, K, N);
@@ -133,15 +150,8 @@ describeBackends('Trainer state', () => {
   });
 
   it('saveCheckpoint / loadCheckpoint: a PixelCNN.load directory plus the state, bit-exact resume', async () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pixelcnn-ckpt-'));
-    try {
-      const straightModel = new PixelCNN(config);
-      const straight = new Trainer(straightModel, options());
-      const expected = await run(straight, 0, N);
-
-      const first = new PixelCNN(config);
-      const t1 = new Trainer(first, options());
-      const head = await run(t1, 0, K);
+    await inTempDir(async (root) => {
+      const { straightModel, straight, expected, first, t1, head } = await straightAndHead();
       const dir = path.join(root, 'runs', 'step-2');
       await saveCheckpoint(dir, t1, { extra: { epoch: 1, order: [3, 1, 2] } });
       expect(fs.readdirSync(dir).sort()).toEqual([
@@ -178,26 +188,22 @@ describeBackends('Trainer state', () => {
       expect([...head, ...tail]).toEqual(expected);
       expectSameBytes(await fingerprint(straight), await fingerprint(trainer));
       for (const d of [straight, straightModel, trainer, model]) d.dispose();
-    } finally {
-      fs.rmSync(root, { recursive: true, force: true });
-    }
+    });
   });
 
   it('restores other tfjs optimizers (RMSProp with momentum) through the class registry', async () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pixelcnn-ckpt-'));
-    try {
+    await inTempDir(async (root) => {
       const make = (model: PixelCNN) =>
         new Trainer(model, {
           ...options(),
           optimizer: tf.train.rmsprop(1e-2, 0.9, 0.5),
           disposeOptimizer: true,
         });
-      const straightModel = new PixelCNN(config);
-      const straight = make(straightModel);
-      const expected = await run(straight, 0, 3);
-      const first = new PixelCNN(config);
-      const t1 = make(first);
-      const head = await run(t1, 0, 1);
+      const { straightModel, straight, expected, first, t1, head } = await straightAndHead(
+        make,
+        1,
+        3,
+      );
       await saveCheckpoint(root, t1);
       t1.dispose();
       first.dispose();
@@ -206,14 +212,11 @@ describeBackends('Trainer state', () => {
       expect([...head, ...(await run(trainer, 1, 3))]).toEqual(expected);
       expectSameBytes(await fingerprint(straight), await fingerprint(trainer));
       for (const d of [straight, straightModel, trainer, model]) d.dispose();
-    } finally {
-      fs.rmSync(root, { recursive: true, force: true });
-    }
+    });
   });
 
   it('says what is wrong with a missing, corrupt, truncated or foreign checkpoint, naming the file', async () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pixelcnn-ckpt-'));
-    try {
+    await inTempDir(async (root) => {
       const model = new PixelCNN(config);
       const trainer = new Trainer(model, { ...options(), schedule: (t, lr) => lr / (1 + t) });
       await run(trainer, 0, 1);
@@ -271,14 +274,11 @@ describeBackends('Trainer state', () => {
       );
       trainer.dispose();
       model.dispose();
-    } finally {
-      fs.rmSync(root, { recursive: true, force: true });
-    }
+    });
   });
 
   it('verifyCheckpoint checks every file without building the model, as loadCheckpoint would', async () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pixelcnn-verify-'));
-    try {
+    await inTempDir(async (root) => {
       const model = new PixelCNN(config);
       const trainer = new Trainer(model, options());
       await run(trainer, 0, 1);
@@ -312,9 +312,7 @@ describeBackends('Trainer state', () => {
       );
       trainer.dispose();
       model.dispose();
-    } finally {
-      fs.rmSync(root, { recursive: true, force: true });
-    }
+    });
   });
 
   it('importState refuses a state of another optimizer or model', async () => {
