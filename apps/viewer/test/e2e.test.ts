@@ -63,6 +63,28 @@ async function serve(o: {
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
 }
 
+/** Click "complete" and wait for the completion: what the page's debug hook says it did. */
+async function complete(
+  page: Page,
+): Promise<{ n: number; images: number[]; prefix: number[]; keepRows: number }> {
+  await page.click('#complete');
+  await page.waitForFunction(
+    () =>
+      (window as unknown as { __viewer: { lastJob?: { kind: string } } }).__viewer.lastJob?.kind ===
+      'complete',
+    undefined,
+    { timeout: 240_000 },
+  );
+  return page.evaluate(() => {
+    const v = (
+      window as unknown as {
+        __viewer: { lastJob: { n: number; images: number[]; prefix: number[]; keepRows: number } };
+      }
+    ).__viewer.lastJob;
+    return { n: v.n, images: v.images, prefix: v.prefix, keepRows: v.keepRows };
+  });
+}
+
 suite(title, () => {
   let tmp: string;
   let appDir: string;
@@ -168,24 +190,7 @@ suite(title, () => {
     // completion: click the first real drawing, keep its top 14 rows, complete it twice
     await page.click('#real-grid', { position: { x: 10, y: 10 } });
     await page.fill('#complete-count', '2');
-    await page.click('#complete');
-    await page.waitForFunction(
-      () =>
-        (window as unknown as { __viewer: { lastJob?: { kind: string } } }).__viewer.lastJob
-          ?.kind === 'complete',
-      undefined,
-      { timeout: 240_000 },
-    );
-    const done = await page.evaluate(() => {
-      const v = (
-        window as unknown as {
-          __viewer: {
-            lastJob: { n: number; images: number[]; prefix: number[]; keepRows: number };
-          };
-        }
-      ).__viewer.lastJob;
-      return { n: v.n, images: v.images, prefix: v.prefix, keepRows: v.keepRows };
-    });
+    const done = await complete(page);
     expect(done.n).toBe(2);
     expect(done.keepRows).toBe(14);
     const kept = done.prefix.slice(0, 14 * 28);
@@ -217,24 +222,7 @@ suite(title, () => {
       el.dispatchEvent(new Event('input', { bubbles: true }));
     });
     await page.fill('#complete-count', '1');
-    await page.click('#complete');
-    await page.waitForFunction(
-      () =>
-        (window as unknown as { __viewer: { lastJob?: { kind: string } } }).__viewer.lastJob
-          ?.kind === 'complete',
-      undefined,
-      { timeout: 240_000 },
-    );
-    const done = await page.evaluate(() => {
-      const v = (
-        window as unknown as {
-          __viewer: {
-            lastJob: { n: number; images: number[]; prefix: number[]; keepRows: number };
-          };
-        }
-      ).__viewer.lastJob;
-      return { n: v.n, images: v.images, prefix: v.prefix, keepRows: v.keepRows };
-    });
+    const done = await complete(page);
     expect(done.n).toBe(1);
     expect(done.keepRows).toBe(26);
     expect(done.images.length).toBe(28 * 28);
