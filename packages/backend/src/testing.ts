@@ -26,5 +26,6 @@ export {
   describeBackends,
   expectNoLeaks,
 } from './testing/describeBackends';
+export { gradientPattern } from './testing/gradientPattern';
 export { expectReadmeShows } from './testing/readme';
 export { quickdrawDir, sharedDir } from './testing/shared';
