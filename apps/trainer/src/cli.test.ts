@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fakeIo } from './fakeIo';
+import { fakeIo, TINY_NETWORK } from './fakeIo';
 import { main } from './main';
 import { demoOptions, evalOptions, sampleOptions, trainOptions } from './options';
 
@@ -149,8 +149,7 @@ describe('pixelcnn train on one class', () => {
   // tfjs's "Error in oneHot: depth must be >=2". One class trains unconditionally, and says so.
   it('trains an unconditional model, says so, and samples it', async () => {
     const out = path.join(tmp, 'one-class');
-    const tiny = ['--per-class', '16', '--held-out', '0.25', '--num-resnet', '1'];
-    tiny.push('--num-hierarchies', '2', '--num-filters', '4', '--num-logistic-mix', '2');
+    const tiny = ['--per-class', '16', '--held-out', '0.25', ...TINY_NETWORK];
     tiny.push('--batch-size', '4', '--eval-images', '4', '--eval-batch', '4', '--seed', '3');
     const f = fakeIo();
     const code = await main(
@@ -206,8 +205,7 @@ describe('a damaged newest checkpoint', () => {
   it('is refused, naming the newest intact checkpoint and the command; that command works', async () => {
     const run = path.join(tmp, 'damaged');
     const tiny = ['--classes', 'apple,fish', '--per-class', '16', '--held-out', '0.25'];
-    tiny.push('--num-resnet', '1', '--num-hierarchies', '2', '--num-filters', '4');
-    tiny.push('--num-logistic-mix', '2', '--batch-size', '4', '--eval-images', '4');
+    tiny.push(...TINY_NETWORK, '--batch-size', '4', '--eval-images', '4');
     tiny.push('--eval-batch', '4', '--seed', '3', '--checkpoint-every', '1');
     tiny.push('--keep-checkpoints', '3');
     const t = fakeIo();

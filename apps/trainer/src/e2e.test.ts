@@ -9,7 +9,7 @@ import type { MetricsRow } from '@pixelcnn/pixelcnn-dist/run';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { listCheckpoints } from './checkpoint';
-import { fakeIo } from './fakeIo';
+import { fakeIo, TINY_NETWORK } from './fakeIo';
 import { textHeight } from './font';
 import { main } from './main';
 import { readCheckpointMeta } from './modelState';
@@ -23,14 +23,7 @@ const TINY = [
   '40',
   '--held-out',
   '0.25',
-  '--num-resnet',
-  '1',
-  '--num-hierarchies',
-  '2',
-  '--num-filters',
-  '4',
-  '--num-logistic-mix',
-  '2',
+  ...TINY_NETWORK,
   '--dropout',
   '0.3',
   '--batch-size',

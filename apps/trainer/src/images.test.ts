@@ -7,7 +7,7 @@ import type { MetricsRow } from '@pixelcnn/pixelcnn-dist/run';
 import { encodeNpyHeader } from '@pixelcnn/quickdraw-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArrayDataset, readNpyImages, readNpyLabels } from './arrayData';
-import { fakeIo } from './fakeIo';
+import { fakeIo, TINY_NETWORK } from './fakeIo';
 import { main } from './main';
 
 let tmp: string;
@@ -55,14 +55,7 @@ function pngInfo(file: string): { width: number; height: number; color: number }
 }
 
 const TINY = [
-  '--num-resnet',
-  '1',
-  '--num-hierarchies',
-  '2',
-  '--num-filters',
-  '4',
-  '--num-logistic-mix',
-  '2',
+  ...TINY_NETWORK,
   '--batch-size',
   '4',
   '--eval-images',
