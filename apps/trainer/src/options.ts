@@ -505,6 +505,27 @@ export const trainOptions: TrainOptionSpec[] = [
   ...backendOptions,
 ];
 
+/** sample and eval: use a checkpoint's EMA weights. */
+const emaOption: OptionSpec = {
+  name: 'ema',
+  type: 'boolean',
+  description: 'use the averaged (EMA) weights when the checkpoint has them',
+  default: true,
+  group: RUN,
+};
+
+/** sample and eval: where the run's QuickDraw drawings are read again (`what` they are for). */
+const quickdrawSourceOptions = (what: string): OptionSpec[] => [
+  {
+    name: 'data',
+    type: 'string',
+    metavar: 'DIR|URL',
+    description: `QuickDraw mirror${what} (default as in train)`,
+    group: RUN,
+  },
+  { name: 'cache-dir', type: 'string', metavar: 'DIR', description: 'download cache', group: RUN },
+];
+
 export const sampleOptions: OptionSpec[] = [
   {
     name: 'checkpoint',
@@ -567,21 +588,8 @@ export const sampleOptions: OptionSpec[] = [
     default: 'auto',
     group: RUN,
   },
-  {
-    name: 'ema',
-    type: 'boolean',
-    description: 'use the averaged (EMA) weights when the checkpoint has them',
-    default: true,
-    group: RUN,
-  },
-  {
-    name: 'data',
-    type: 'string',
-    metavar: 'DIR|URL',
-    description: 'QuickDraw mirror for the real drawings (default as in train)',
-    group: RUN,
-  },
-  { name: 'cache-dir', type: 'string', metavar: 'DIR', description: 'download cache', group: RUN },
+  emaOption,
+  ...quickdrawSourceOptions(' for the real drawings'),
   ...backendOptions,
 ];
 
@@ -619,13 +627,7 @@ export const evalOptions: OptionSpec[] = [
     min: 1,
     group: RUN,
   },
-  {
-    name: 'ema',
-    type: 'boolean',
-    description: 'use the averaged (EMA) weights when the checkpoint has them',
-    default: true,
-    group: RUN,
-  },
+  emaOption,
   {
     name: 'json',
     type: 'boolean',
@@ -633,14 +635,7 @@ export const evalOptions: OptionSpec[] = [
     default: false,
     group: RUN,
   },
-  {
-    name: 'data',
-    type: 'string',
-    metavar: 'DIR|URL',
-    description: 'QuickDraw mirror (default as in train)',
-    group: RUN,
-  },
-  { name: 'cache-dir', type: 'string', metavar: 'DIR', description: 'download cache', group: RUN },
+  ...quickdrawSourceOptions(''),
   ...backendOptions,
 ];
 
