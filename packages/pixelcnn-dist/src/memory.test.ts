@@ -184,11 +184,17 @@ describeBackends('Trainer memory limit', (ctx) => {
     expect(strict.step).toBe(0);
     expect(dist.initialized).toBe(false);
     expect(await dist.trainableVariables[0].data()).toEqual(before);
+    expect(strict.microBatchSizeFor(3)).toBe(3);
+    expect(() => strict.microBatchSizeFor(8)).toThrow(
+      /^Error in Trainer.microBatchSizeFor: a training step on micro-batches of 4 images .* the largest micro-batch that fits is 3/,
+    );
     strict.dispose();
     const auto = new Trainer(dist, { microBatchSize: 'auto', memoryLimitBytes: limit, seed: 1 });
     const r = await auto.trainStep(x);
     expect(r.microBatches).toBe(3); // 3 + 3 + 2
+    expect(auto.microBatchSizeFor(8)).toBe(3);
     const tooSmall = new Trainer(dist, { microBatchSize: 'auto', memoryLimitBytes: 1000 });
+    expect(() => tooSmall.microBatchSizeFor(8)).toThrow(/on one image, more than the memory limit/);
     await expect(tooSmall.trainStep(x)).rejects.toThrow(/on one image, more than the memory limit/);
     auto.dispose();
     tooSmall.dispose();

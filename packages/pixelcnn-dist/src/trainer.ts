@@ -468,6 +468,16 @@ export class Trainer {
   }
 
   /**
+   * The micro-batch size a batch of `batchSize` images trains in, checked against the memory
+   * limit as {@link trainStep} checks it: throws the error trainStep would, naming the largest
+   * micro-batch that fits or saying that one image does not. Call it to refuse an oversized
+   * network before any work (even before the data is loaded).
+   */
+  microBatchSizeFor(batchSize: number): number {
+    return this.microBatchFor('Trainer.microBatchSizeFor', batchSize);
+  }
+
+  /**
    * The micro-batch for a batch of `B`: the option ('auto': the largest that fits the memory
    * limit), checked against the limit before any work, so an oversized step is refused with the
    * size that fits instead of aborting the wasm heap mid-step.
