@@ -5,12 +5,8 @@ import {
   BITMAP_SIDE,
   type BitmapSource,
   classFilePath,
-  classLabel,
-  closestClassNames,
-  isClassName,
   QUICKDRAW_BUCKET_URL,
   QuickDrawDataset,
-  resolveClassName,
 } from '@pixelcnn/quickdraw-data';
 import { defaultCacheDir, downloadClass, openBitmapFile } from '@pixelcnn/quickdraw-data/node';
 import { UsageError } from './args';
@@ -90,39 +86,6 @@ export function resolveDataSource(
     location: QUICKDRAW_BUCKET_URL,
     reason: 'the public bucket (no mirror found)',
   };
-}
-
-/** Canonical class names for a list of names or TFDS labels; unknown names fail with suggestions. */
-export function resolveClasses(list: readonly string[]): {
-  classes: string[];
-  tfdsLabels: number[];
-} {
-  if (list.length === 0) throw new UsageError('option --classes: give at least one class');
-  const classes: string[] = [];
-  for (const item of list) {
-    let name: string;
-    if (/^\d+$/.test(item)) {
-      try {
-        name = resolveClassName(Number(item));
-      } catch {
-        throw new UsageError(`option --classes: ${item} is not a TFDS label (0..344)`);
-      }
-    } else if (isClassName(item)) {
-      name = resolveClassName(item);
-    } else {
-      throw new UsageError(
-        `option --classes: '${item}' is not a QuickDraw class; did you mean ${closestClassNames(
-          item,
-          3,
-        )
-          .map((n) => `'${n}'`)
-          .join(', ')}?`,
-      );
-    }
-    if (classes.includes(name)) throw new UsageError(`option --classes: '${name}' is given twice`);
-    classes.push(name);
-  }
-  return { classes, tfdsLabels: classes.map((c) => classLabel(c)) };
 }
 
 /** Class names a local mirror holds bitmaps for. */

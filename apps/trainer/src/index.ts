@@ -10,13 +10,7 @@ export {
 export { ArrayDataset, readNpyImages, readNpyLabels, type TrainingData } from './arrayData';
 export { ensureWritableDir, writeFileAtomic, writeJsonAtomic } from './atomic';
 export { fsRunReader, listCheckpoints, resolveCheckpointDir } from './checkpoint';
-export {
-  openRunData,
-  QUICKDRAW_ENV,
-  repoRoot,
-  resolveClasses,
-  resolveDataSource,
-} from './data';
+export { openRunData, QUICKDRAW_ENV, repoRoot, resolveDataSource } from './data';
 export { DEMO_STEPS } from './demoCommand';
 export { evaluateBitsPerDim } from './evaluation';
 export { drawText, textWidth } from './font';
@@ -31,13 +25,18 @@ export {
   openCheckpoint,
   readCheckpointMeta,
   saveRunCheckpoint,
-  scheduleOf,
   type TrainProgress,
-  trainerOptions,
 } from './modelState';
 export { BLOG_LABELS, DEMO_CLASSES, PRESETS } from './options';
 export { crc32, createRaster, drawLine, encodePng, type Raster } from './png';
 export { formatDuration, formatProgress, ProgressReporter, type ProgressState } from './progress';
-export type { RunSettings } from './settings';
+export {
+  type RunSettings,
+  resolveClasses,
+  scheduleOf,
+  stepsPerEpoch,
+  totalSteps,
+  trainerOptions,
+} from './settings';
 export { meanCi95 } from './stats';
 export { type TrainOutcome, train } from './training';

@@ -1,11 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  type LearningRateSchedule,
-  PixelCNN,
-  Trainer,
-  type TrainerOptions,
-} from '@pixelcnn/pixelcnn-dist';
+import { PixelCNN, Trainer } from '@pixelcnn/pixelcnn-dist';
 import { loadCheckpoint, saveCheckpoint } from '@pixelcnn/pixelcnn-dist/node';
 import {
   CHECKPOINT_FILE,
@@ -18,7 +13,7 @@ import {
   type RunProgress,
 } from '@pixelcnn/pixelcnn-dist/run';
 import { pruneCheckpoints, writeLatest } from './checkpoint';
-import type { RunSettings, TrainSettings } from './settings';
+import { type RunSettings, trainerOptions } from './settings';
 
 /** Where training stands: enough to continue exactly (the run-directory contract's). */
 export type TrainProgress = RunProgress;
@@ -30,35 +25,6 @@ export interface CheckpointMeta extends RunCheckpointMeta {
   /** The backend that wrote it (informational). */
   backend: string;
   createdAt: string;
-}
-
-/** The learning-rate schedule of --lr-decay and --warmup-steps, in pixelcnn-dist's terms. */
-export function scheduleOf(t: TrainSettings): LearningRateSchedule {
-  const decay: LearningRateSchedule =
-    t.lrDecay === 1 ? { kind: 'constant' } : { kind: 'exponential', decay: t.lrDecay };
-  if (t.warmupSteps === 0) return decay;
-  // biome-ignore lint/suspicious/noThenProperty: pixelcnn-dist's warm-up names its follow-up schedule `then`
-  return { kind: 'warmup', steps: t.warmupSteps, then: decay };
-}
-
-/**
- * pixelcnn-dist's Trainer options for a run's training settings. --micro-batch 0 is the
- * Trainer's 'auto': the largest micro-batch that fits the memory (the wasm heap), by its estimate.
- */
-export function trainerOptions(t: TrainSettings): TrainerOptions {
-  return {
-    learningRate: t.learningRate,
-    beta1: t.beta1,
-    beta2: t.beta2,
-    epsilon: t.epsilon,
-    schedule: scheduleOf(t),
-    microBatchSize: t.microBatch || 'auto',
-    emaDecay: t.ema,
-    clipGradNorm: t.gradClipNorm > 0 ? t.gradClipNorm : undefined,
-    seed: t.seed,
-    // the CLI feeds requantised bytes and its own labels: nothing to check each step
-    validate: false,
-  };
 }
 
 /** A fresh model for `settings` and the Trainer that trains it. */

@@ -17,7 +17,7 @@ import { MetricsLog } from './metrics';
 import { saveRunCheckpoint, type TrainProgress } from './modelState';
 import { encodePng } from './png';
 import { formatDuration, type ProgressReporter } from './progress';
-import type { RunSettings } from './settings';
+import { type RunSettings, stepsPerEpoch, totalSteps } from './settings';
 
 /** Hooks for tests (fault injection, observation). */
 export interface TrainHooks {
@@ -46,16 +46,6 @@ export type TrainOutcome =
   | { kind: 'interrupted'; checkpoint: string; progress: TrainProgress }
   | { kind: 'time-limit'; checkpoint: string; progress: TrainProgress }
   | { kind: 'non-finite'; message: string; lastCheckpoint?: string; progress: TrainProgress };
-
-/** Steps in one epoch: full batches only (a last partial batch is dropped, as tf.data's drop_remainder). */
-export function stepsPerEpoch(trainSize: number, batchSize: number): number {
-  return Math.max(1, Math.floor(trainSize / batchSize));
-}
-
-/** Total steps of a run: --steps, else epochs x steps per epoch. */
-export function totalSteps(settings: RunSettings, perEpoch: number): number {
-  return settings.train.steps ?? settings.train.epochs * perEpoch;
-}
 
 /** Loss-curve PNG from the metrics rows: per-step train bits/dim (raw and smoothed), held-out per epoch. */
 export function writeLossPlot(file: string, metrics: MetricsLog, title: string): void {
