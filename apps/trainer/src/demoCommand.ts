@@ -2,16 +2,10 @@ import path from 'node:path';
 import { RUN_LAYOUT } from '@pixelcnn/pixelcnn-dist/run';
 import { formatHelp, parseArgs, UsageError } from './args';
 import { CliError, type CliIo, EXIT } from './io';
-import { demoOptions, PRESETS, trainOptions } from './options';
+import { DEMO_STEPS, demoOptions, PRESETS, trainOptions } from './options';
 import { formatDuration } from './progress';
 import { runSampling } from './sampleCommand';
 import { runTraining } from './trainCommand';
-
-/**
- * Training steps of the demo: about 7 minutes on 2 CPU cores (wasm, 2 threads: 1.6 s a step of
- * 32 measured, plus the held-out evaluation and sampling; see apps/trainer/README.md).
- */
-export const DEMO_STEPS = 250;
 
 /** `pixelcnn demo`: train the demo preset, sample, write PNGs, print where they are. */
 export async function demoCommand(argv: readonly string[], io: CliIo): Promise<number> {

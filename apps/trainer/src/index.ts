@@ -11,7 +11,6 @@ export { ArrayDataset, readNpyImages, readNpyLabels, type TrainingData } from '.
 export { ensureWritableDir, writeFileAtomic, writeJsonAtomic } from './atomic';
 export { fsRunReader, listCheckpoints, resolveCheckpointDir } from './checkpoint';
 export { openRunData, QUICKDRAW_ENV, repoRoot, resolveDataSource } from './data';
-export { DEMO_STEPS } from './demoCommand';
 export { evaluateBitsPerDim } from './evaluation';
 export { drawText, textWidth } from './font';
 export { type ImageGridOptions, imageGrid } from './imageGrid';
@@ -27,7 +26,7 @@ export {
   saveRunCheckpoint,
   type TrainProgress,
 } from './modelState';
-export { BLOG_LABELS, DEMO_CLASSES, PRESETS } from './options';
+export { BLOG_LABELS, DEMO_CLASSES, DEMO_STEPS, PRESETS } from './options';
 export { crc32, createRaster, drawLine, encodePng, type Raster } from './png';
 export { formatDuration, formatProgress, ProgressReporter, type ProgressState } from './progress';
 export {

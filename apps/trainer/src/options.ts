@@ -40,6 +40,12 @@ export function landsAt(spec: TrainOptionSpec): readonly SettingPath[] {
  */
 export const DEMO_CLASSES = ['apple', 'fish', 'house', 'rainbow'] as const;
 
+/**
+ * Training steps of the demo: about 7 minutes on 2 CPU cores (wasm, 2 threads: 1.6 s a step of
+ * 32 measured, plus the held-out evaluation and sampling; see apps/trainer/README.md).
+ */
+export const DEMO_STEPS = 250;
+
 /** The 20 classes of the blog post, by TFDS `quickdraw_bitmap` label. */
 export const BLOG_LABELS = [
   26, 29, 43, 49, 50, 125, 134, 172, 218, 225, 246, 255, 258, 271, 295, 296, 309, 320, 322, 323,
