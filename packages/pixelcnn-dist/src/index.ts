@@ -33,6 +33,7 @@ export {
   largestFittingMicroBatch,
   MEMORY_ESTIMATE_MARGIN,
   type MicroBatchFit,
+  networkSize,
   type TrainingMemoryEstimate,
   WASM_HEAP_LIMIT_BYTES,
 } from './memory';

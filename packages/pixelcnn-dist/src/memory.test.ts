@@ -8,6 +8,7 @@ import {
   fitMicroBatch,
   largestFittingMicroBatch,
   MEMORY_ESTIMATE_MARGIN,
+  networkSize,
   WASM_HEAP_LIMIT_BYTES,
 } from './memory';
 import { PixelCNN } from './pixelCnn';
@@ -153,6 +154,36 @@ it('fitMicroBatch: the asked or largest micro-batch, whether it fits, and its es
     largest,
   );
   dist.dispose();
+});
+
+describeBackends('networkSize', () => {
+  it('gives the plan and parameter count of the network a config builds, without building it', () => {
+    const configs: PixelCNNConfig[] = [
+      {
+        imageShape: [28, 28, 1],
+        numFilters: 8,
+        numResnet: 1,
+        numHierarchies: 2,
+        numLogisticMix: 5,
+      },
+      { imageShape: [8, 8, 3], numFilters: 6, conditionalShape: [], numClasses: 4, seed: 1 },
+      { imageShape: [16, 16, 1], numFilters: 4, constantChannel: true, useWeightNorm: false },
+      { imageShape: [8, 8, 1], numFilters: 4, resnetActivation: 'elu', conditionalShape: [3] },
+    ];
+    for (const config of configs) {
+      const dist = new PixelCNN(config);
+      const size = networkSize(config);
+      expect(size.numParameters).toBe(dist.numParameters);
+      expect(size.plan).toEqual(dist.plan);
+      dist.dispose();
+    }
+    // TFP's default network, sized without its 53.6 M parameters: micro-batch 1 fits the heap
+    const tfp = networkSize({ imageShape: [28, 28, 1] });
+    expect(tfp.numParameters).toBeGreaterThan(50e6);
+    expect(
+      fitMicroBatch(tfp.plan, tfp.numParameters, 2, 'auto', WASM_HEAP_LIMIT_BYTES),
+    ).toMatchObject({ microBatchSize: 1, fits: true, largest: 1 });
+  });
 });
 
 describeBackends('Trainer memory limit', (ctx) => {

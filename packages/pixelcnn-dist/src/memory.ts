@@ -1,4 +1,7 @@
-import type { NetworkPlan } from './networkPlan';
+import { numMixtureParams } from '@pixelcnn/logistic-mixture';
+import { conditionalUnits, type PixelCNNConfig, resolveConfig } from './config';
+import { parameterCounts } from './flops';
+import { type NetworkPlan, networkPlan } from './networkPlan';
 
 /** tfjs-backend-wasm's heap cannot grow past 4 GiB (32-bit addresses). */
 export const WASM_HEAP_LIMIT_BYTES = 4 * 2 ** 30;
@@ -123,4 +126,23 @@ export function fitMicroBatch(
   const mb = microBatchSize === 'auto' ? largest : asked;
   const fits = mb >= 1 && mb <= largest;
   return { microBatchSize: mb, fits, bytes: estimate(largest >= 1 ? mb : 1), largest };
+}
+
+/**
+ * A network's plan and parameter count from its config alone, without making its variables:
+ * what {@link estimateTrainingMemory} and {@link fitMicroBatch} need, so an oversized network can
+ * be refused before it is built. Equal to `new PixelCNN(config).plan` and `.numParameters`.
+ */
+export function networkSize(config: PixelCNNConfig): { plan: NetworkPlan; numParameters: number } {
+  const c = resolveConfig(config);
+  const plan = networkPlan(
+    c,
+    conditionalUnits(c),
+    numMixtureParams(c.imageShape[2], c.numLogisticMix),
+  );
+  const numParameters = parameterCounts(plan, {
+    weightNorm: c.useWeightNorm,
+    activation: c.resnetActivation,
+  }).effective;
+  return { plan, numParameters };
 }
