@@ -8,7 +8,13 @@ import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
 import { registerConv2dGradient } from './conv2dGradient';
 import { registerWasmTrainingKernels } from './wasmKernels';
 import { enableWasmThreads, wasmThreadsReport } from './wasmThreads';
-import { describeAdapter, prepareWebGpu, type WebGpuAdapter, webgpuAdapter } from './webgpu';
+import {
+  describeAdapter,
+  prepareWebGpu,
+  type WebGpuAdapter,
+  webgpuAdapter,
+  webgpuProbeLog,
+} from './webgpu';
 import { registerWebGpuKernels } from './webgpuKernels';
 import { registerZeroGradients } from './zeroGradients';
 
@@ -38,6 +44,11 @@ export interface BackendAttempt {
   name: BackendName;
   ok: boolean;
   reason: string;
+  /**
+   * webgpu in Node: what Dawn and the Vulkan loader printed while the adapter was probed (in a
+   * child process, so it never reaches this process's stderr); absent when they printed nothing.
+   */
+  log?: string;
 }
 
 export interface BackendReport {
@@ -199,12 +210,14 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   const attempts: BackendAttempt[] = [];
   for (const name of order) {
     const r = await tryBackend(name, wasmThreads, allowSoftwareGpu);
+    const log = name === 'webgpu' ? webgpuProbeLog() : '';
     if (r.reason === null) {
       const adapter = name === 'webgpu' ? webgpuAdapter() : undefined;
       attempts.push({
         name,
         ok: true,
         reason: adapter ? `available on ${describeAdapter(adapter)}` : 'available',
+        ...(log ? { log } : {}),
       });
       const skipped = attempts.filter((a) => !a.ok).map((a) => `${a.name}: ${a.reason}`);
       const fellBack = r.threads === 1 && wasmThreads !== 1 && r.threadsReason;
@@ -226,7 +239,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
         summary,
       };
     }
-    attempts.push({ name, ok: false, reason: r.reason });
+    attempts.push({ name, ok: false, reason: r.reason, ...(log ? { log } : {}) });
   }
   throw new Error(
     `Error in initBackend: no backend could be started: ${attempts.map((a) => `${a.name}: ${a.reason}`).join('; ')}`,

@@ -1,8 +1,16 @@
+import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { initBackend } from './initBackend';
 import { describeBackends } from './testing/describeBackends';
-import { describeAdapter, SOFTWARE_ADAPTER } from './webgpu';
+import { describeAdapter, probeDawn, SOFTWARE_ADAPTER } from './webgpu';
+
+/** Whether Dawn's native addon is loaded in this process (its `require` lands in Node's cache). */
+const dawnLoadedHere = () =>
+  Object.keys(createRequire(import.meta.url).cache).some((f) => f.endsWith('dawn.node'));
+
+/** A module for the probe to import in place of Dawn's `webgpu` package. */
+const fakeDawn = (source: string) => `data:text/javascript,${encodeURIComponent(source)}`;
 
 describe('webgpu adapter classification', () => {
   it('marks CPU emulations as software and real GPUs not', () => {
@@ -30,9 +38,40 @@ describe('webgpu adapter classification', () => {
   });
 });
 
+describe('the Dawn probe (a child process: what drivers print stays off our stderr)', () => {
+  it('reports the adapter offered, and keeps what was printed meanwhile', async () => {
+    const url = fakeDawn(`console.error('driver chatter');
+      export const create = () => ({ requestAdapter: async () => ({ info: { vendor: 'acme', architecture: 'x1', description: 'Acme X1' } }) });`);
+    const p = await probeDawn(url);
+    expect(p.failure).toBeUndefined();
+    expect(p.adapter).toMatchObject({ vendor: 'acme', architecture: 'x1', description: 'Acme X1' });
+    expect(p.log).toBe('driver chatter\n');
+  });
+
+  it('reports no adapter as none, without a failure', async () => {
+    const p = await probeDawn(
+      fakeDawn('export const create = () => ({ requestAdapter: async () => null });'),
+    );
+    expect(p).toEqual({ log: '' });
+  });
+
+  it('names a failure: an exception, a crash, a hang', async () => {
+    const threw = await probeDawn(fakeDawn('throw new Error("vkCreateInstance failed");'));
+    expect(threw.failure).toBe('webgpu (Dawn) probe failed: Error: vkCreateInstance failed');
+    const crashed = await probeDawn(fakeDawn('process.kill(process.pid, "SIGSEGV");'));
+    expect(crashed.failure).toMatch(/^webgpu \(Dawn\) probe crashed \(SIGSEGV\)/);
+    const hung = await probeDawn(
+      fakeDawn('setInterval(() => {}, 1e3); await new Promise(() => {});'),
+      1500,
+    );
+    expect(hung.failure).toMatch(/^webgpu \(Dawn\) probe did not answer in 1.5 s/);
+  });
+});
+
 describe('initBackend webgpu', () => {
   it('never takes a software adapter in the automatic order, and says why', async () => {
     const before = process.env.VK_ICD_FILENAMES;
+    const loadedBefore = dawnLoadedHere();
     const report = await initBackend({ ignoreEnv: true, prefer: undefined });
     const gpu = report.attempts.find((a) => a.name === 'webgpu');
     if (report.chosen === 'webgpu') {
@@ -43,7 +82,11 @@ describe('initBackend webgpu', () => {
       expect(gpu?.reason).toMatch(/not installed|no WebGPU adapter|only a software adapter/);
       expect(report.summary).toContain('skipped');
       expect(report.summary).toContain('webgpu: ');
+      // Passed by, Dawn never loaded here: whatever it or the Vulkan drivers print (Mesa's
+      // "error: XDG_RUNTIME_DIR is invalid..."), they print in the probe's process, into the log.
+      if (!loadedBefore) expect(dawnLoadedHere()).toBe(false);
     }
+    if (gpu?.log !== undefined) expect(gpu.log.length).toBeGreaterThan(0);
     expect(process.env.VK_ICD_FILENAMES).toBe(before); // the automatic order never sets it
   });
 

@@ -92,18 +92,30 @@ function adapterOf(
 const isNode = () =>
   typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
 
-/** Node: load Dawn and make its `navigator.gpu` and WebGPU globals visible to tfjs. */
+/** Node: the file `import('webgpu')` loads from this module, or why there is none. */
+function resolveDawn(): { url: string } | { reason: string } {
+  try {
+    const { createRequire } = process.getBuiltinModule('node:module');
+    const file = createRequire(import.meta.url).resolve(DAWN_PACKAGE);
+    return { url: process.getBuiltinModule('node:url').pathToFileURL(file).href };
+  } catch (e) {
+    const msg = (e as Error).message ?? String(e);
+    if (/Cannot find (module|package)|MODULE_NOT_FOUND/.test(msg)) {
+      return { reason: `webgpu (Dawn) not installed: npm install webgpu@${WEBGPU_NODE_VERSION}` };
+    }
+    return { reason: `webgpu (Dawn) failed to resolve: ${msg.split('\n')[0]}` };
+  }
+}
+
+/** Node: load Dawn in this process and make its WebGPU globals visible to tfjs. */
 async function dawnGpu(): Promise<{ gpu?: GpuLike; reason?: string }> {
   let mod: { create(o: string[]): GpuLike; globals: object };
   try {
-    // A variable specifier: bundlers and tsc leave the optional Node-only package alone.
+    // The bare name (the file resolveDawn found): the CJS build turns import() into require(),
+    // which takes no file: URL. A variable: bundlers and tsc leave the optional package alone.
     mod = await import(/* @vite-ignore */ DAWN_PACKAGE);
   } catch (e) {
-    const msg = (e as Error).message ?? String(e);
-    if (/Cannot find (module|package)|ERR_MODULE_NOT_FOUND/.test(msg)) {
-      return { reason: `webgpu (Dawn) not installed: npm install webgpu@${WEBGPU_NODE_VERSION}` };
-    }
-    return { reason: `webgpu (Dawn) failed to load: ${msg.split('\n')[0]}` };
+    return { reason: `webgpu (Dawn) failed to load: ${(e as Error).message.split('\n')[0]}` };
   }
   for (const [k, v] of Object.entries(mod.globals)) {
     if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
@@ -111,16 +123,151 @@ async function dawnGpu(): Promise<{ gpu?: GpuLike; reason?: string }> {
   return { gpu: mod.create([]) };
 }
 
+/** What a Dawn probe in a child process found. */
+export interface DawnProbe {
+  /** The adapter Dawn offers by default (`requestAdapter({ powerPreference: 'high-performance' })`). */
+  adapter?: GpuAdapterInfoLike;
+  /** Why the probe gave no answer (crashed, timed out, failed to load Dawn). */
+  failure?: string;
+  /** What Dawn and the Vulkan loader wrote to stderr meanwhile (kept off this process's stderr). */
+  log: string;
+}
+
+/** How long a probe may take before it counts as hung (a driver stuck in its initialisation). */
+export const DAWN_PROBE_TIMEOUT_MS = 60_000;
+
+const PROBE_SCRIPT = `const { create } = await import(process.argv[1]);
+const a = await create([]).requestAdapter({ powerPreference: 'high-performance' });
+const i = a ? (a.info ?? {}) : null;
+process.stdout.write(JSON.stringify(i && { vendor: i.vendor, architecture: i.architecture, device: i.device,
+  description: i.description, isFallbackAdapter: i.isFallbackAdapter ?? a.isFallbackAdapter }));
+process.exit(0);`;
+
+/**
+ * Node: ask Dawn for its default adapter in a child process. Every Vulkan instance Dawn creates
+ * runs the loader's drivers and implicit layers, which write to the process's stderr themselves:
+ * on a Linux machine without a display, Mesa's device-select layer prints "error:
+ * XDG_RUNTIME_DIR is invalid or not set" twice, and Dawn warns about every driver it refuses
+ * ("Vulkan shaderUniform*ArrayDynamicIndexing required" for Debian's lavapipe). Nothing has
+ * failed, but they read like this program's errors on every start; probing in a child keeps them
+ * in `log` (and a driver that crashes takes only the child down).
+ */
+export async function probeDawn(
+  url: string,
+  timeoutMs = DAWN_PROBE_TIMEOUT_MS,
+): Promise<DawnProbe> {
+  const { execFile } = process.getBuiltinModule('node:child_process');
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--input-type=module', '-e', PROBE_SCRIPT, url],
+      { timeout: timeoutMs, maxBuffer: 1 << 20, windowsHide: true },
+      (error, stdout, stderr) => {
+        const log = String(stderr);
+        if (!error) {
+          try {
+            const info = JSON.parse(String(stdout)) as GpuAdapterInfoLike | null;
+            resolve(info ? { adapter: info, log } : { log });
+          } catch {
+            resolve({
+              failure: `webgpu (Dawn) probe printed no adapter: ${String(stdout).slice(0, 200)}`,
+              log,
+            });
+          }
+          return;
+        }
+        const e = error as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null };
+        // The message that names the failure (an exception's "Error: ..." line), else the last line.
+        const lines = log
+          .split('\n')
+          .map((l) => l.trim())
+          .filter((l) => l && !/XDG_RUNTIME_DIR/.test(l));
+        const why =
+          lines.find((l) => /^[\w.]*(Error|error)\b/.test(l)) ??
+          lines.at(-1) ??
+          e.message.split('\n')[0];
+        const how = e.killed
+          ? `did not answer in ${timeoutMs / 1000} s`
+          : e.signal
+            ? `crashed (${e.signal})`
+            : 'failed';
+        resolve({ failure: `webgpu (Dawn) probe ${how}: ${why}`, log });
+      },
+    );
+  });
+}
+
 function fileExists(path: string): boolean {
-  const fs = process.getBuiltinModule?.('node:fs') as typeof import('node:fs') | undefined;
-  return fs?.existsSync(path) ?? false;
+  return process.getBuiltinModule('node:fs').existsSync(path);
+}
+
+const noAdapter = (icdTried: boolean) =>
+  `no WebGPU adapter (Dawn found no usable Vulkan/Metal/D3D12 device${
+    process.env.VK_ICD_FILENAMES ? ` with VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES}` : ''
+  }${icdTried ? ", nor SwiftShader's" : ''}; on Linux it needs libvulkan.so.1; without a GPU, point VK_ICD_FILENAMES at SwiftShader's vk_swiftshader_icd.json)`;
+
+/** What Dawn printed while probing, for `initBackend`'s report (empty when it printed nothing). */
+let dawnLog = '';
+
+/** Node: what Dawn and the Vulkan loader printed during the last probe (not shown on stderr). */
+export function webgpuProbeLog(): string {
+  return dawnLog;
+}
+
+/**
+ * Node: find Dawn's adapter. The default adapter is probed in a child process (see
+ * {@link probeDawn}), so Dawn is loaded here only when it will be used: never on a machine where
+ * the automatic order passes webgpu by. With no adapter at all, `allowSoftware` and
+ * VK_ICD_FILENAMES unset, tries Chromium's SwiftShader in this process, with VK_ICD_FILENAMES at
+ * its driver and NODEVICE_SELECT=1 (one driver leaves Mesa's device-select layer nothing to
+ * select, and that layer is what prints the XDG_RUNTIME_DIR lines).
+ */
+async function dawnAdapter(
+  allowSoftware: boolean,
+): Promise<{ gpu: GpuLike; adapter: GpuAdapterLike; icd?: string } | { reason: string }> {
+  const dawn = resolveDawn();
+  if ('reason' in dawn) return dawn;
+  const probe = await probeDawn(dawn.url);
+  dawnLog = probe.log;
+  if (probe.failure) return { reason: probe.failure };
+  let candidates: (string | undefined)[] = [undefined];
+  if (probe.adapter) {
+    const info = adapterOf({ info: probe.adapter } as GpuAdapterLike, 'webgpu (Dawn)');
+    if (info.software && !allowSoftware) {
+      return {
+        reason: `only a software adapter: ${describeAdapter(info)}; used only when webgpu is asked for by name`,
+      };
+    }
+  } else {
+    if (!allowSoftware || process.env.VK_ICD_FILENAMES) return { reason: noAdapter(false) };
+    candidates = SWIFTSHADER_ICD_PATHS.filter(fileExists);
+    if (!candidates.length) return { reason: noAdapter(false) };
+  }
+  for (const icd of candidates) {
+    const saved = { icd: process.env.VK_ICD_FILENAMES, select: process.env.NODEVICE_SELECT };
+    if (icd) {
+      process.env.VK_ICD_FILENAMES = icd; // read when Dawn creates its Vulkan instance
+      process.env.NODEVICE_SELECT ??= '1';
+    }
+    const d = await dawnGpu();
+    if (!d.gpu) return { reason: d.reason ?? 'webgpu (Dawn) gave no GPU' };
+    const adapter = await d.gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (adapter) return { gpu: d.gpu, adapter, icd };
+    for (const [k, v] of [
+      ['VK_ICD_FILENAMES', saved.icd],
+      ['NODEVICE_SELECT', saved.select],
+    ] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+  return { reason: noAdapter(candidates[0] !== undefined) };
 }
 
 /**
  * Find an adapter and register tfjs's `webgpu` backend on it (not yet `setBackend`). Returns the
- * reason when there is none, or only a software one and `allowSoftware` is false. In Node with no
- * adapter at all and `allowSoftware`, points VK_ICD_FILENAMES at Chromium's SwiftShader when the
- * variable is unset and the file is there (CI machines and dev boxes without a GPU).
+ * reason when there is none, or only a software one and `allowSoftware` is false. In Node, Dawn's
+ * default adapter is probed in a child process first (see {@link dawnAdapter}).
  */
 export async function prepareWebGpu(allowSoftware: boolean): Promise<string | null> {
   if (started) {
@@ -129,42 +276,22 @@ export async function prepareWebGpu(allowSoftware: boolean): Promise<string | nu
     }
     return null;
   }
+  dawnLog = '';
   const nav = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator;
   let gpu: GpuLike | undefined = nav?.gpu;
   let source: WebGpuAdapter['source'] = 'navigator.gpu';
   let adapter: GpuAdapterLike | null = null;
   let icd: string | undefined;
-  if (!gpu) {
+  if (gpu) {
+    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) return 'navigator.gpu.requestAdapter() returned no adapter';
+  } else {
     if (!isNode())
       return 'navigator.gpu is absent (no WebGPU in this browser, or not a secure context)';
-    const d = await dawnGpu();
-    if (!d.gpu) return d.reason ?? 'webgpu (Dawn) gave no GPU';
-    gpu = d.gpu;
+    const d = await dawnAdapter(allowSoftware);
+    if ('reason' in d) return d.reason;
+    ({ gpu, adapter, icd } = d);
     source = 'webgpu (Dawn)';
-  }
-  adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter && source === 'webgpu (Dawn)' && allowSoftware && !process.env.VK_ICD_FILENAMES) {
-    for (const p of SWIFTSHADER_ICD_PATHS) {
-      if (!fileExists(p)) continue;
-      process.env.VK_ICD_FILENAMES = p; // read when Dawn creates its next Vulkan instance
-      const d = await dawnGpu();
-      adapter = d.gpu ? await d.gpu.requestAdapter({ powerPreference: 'high-performance' }) : null;
-      if (adapter) {
-        gpu = d.gpu;
-        icd = p;
-        break;
-      }
-      delete process.env.VK_ICD_FILENAMES;
-    }
-  }
-  if (!adapter) {
-    return source === 'webgpu (Dawn)'
-      ? `no WebGPU adapter (Dawn found no usable Vulkan/Metal/D3D12 device${
-          process.env.VK_ICD_FILENAMES
-            ? ` with VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES}`
-            : ''
-        }; on Linux it needs libvulkan.so.1; without a GPU, point VK_ICD_FILENAMES at SwiftShader's vk_swiftshader_icd.json)`
-      : 'navigator.gpu.requestAdapter() returned no adapter';
   }
   const info = adapterOf(adapter, source, icd);
   if (info.software && !allowSoftware) {
