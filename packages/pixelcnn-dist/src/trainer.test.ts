@@ -33,7 +33,7 @@ async function weightsOf(dist: PixelCNN): Promise<Float32Array[]> {
   return Promise.all(dist.trainableVariables.map(async (v) => (await v.data()) as Float32Array));
 }
 
-describeBackends('Trainer', () => {
+describeBackends('Trainer', ({ backend }) => {
   it('runs data init on the first step and lowers the loss on a fixed batch', async () => {
     const dist = tiny();
     const trainer = new Trainer(dist, { learningRate: 1e-2, seed: 1 });
@@ -89,37 +89,56 @@ describeBackends('Trainer', () => {
       const b = make();
       const x = batch();
       const labels = [0, 1, 1, 0];
-      a.initialize(x, { conditionalInput: labels });
-      b.initialize(x, { conditionalInput: labels });
-      const before = await weightsOf(a);
-      const { value, grads } = tf.variableGrads(
-        () =>
-          tf.div(
-            tf.neg(tf.sum(b.logProb(x, { conditionalInput: labels, training: true }))),
-            4,
-          ) as tf.Scalar,
-        b.trainableVariables,
-      );
       const opt = tf.train.sgd(1);
-      const t = new Trainer(a, { optimizer: opt, microBatchSize: 2 });
-      const r = await t.trainStep(x, { conditionalInput: labels });
-      expect(r.loss).toBeCloseTo((await value.data())[0], 3);
-      const after = await weightsOf(a);
-      let worst = 0;
-      for (const [i, v] of a.trainableVariables.entries()) {
-        const g = await grads[b.trainableVariables[i].name].data();
-        for (let j = 0; j < g.length; j++) {
-          const applied = before[i][j] - after[i][j];
-          worst = Math.max(worst, Math.abs(applied - g[j]) / (1e-3 + Math.abs(g[j])));
+      let t: Trainer | undefined;
+      let reference: tf.Tensor[] = [];
+      try {
+        a.initialize(x, { conditionalInput: labels });
+        b.initialize(x, { conditionalInput: labels });
+        const before = await weightsOf(a);
+        const { value, grads } = tf.variableGrads(
+          () =>
+            tf.div(
+              tf.neg(tf.sum(b.logProb(x, { conditionalInput: labels, training: true }))),
+              4,
+            ) as tf.Scalar,
+          b.trainableVariables,
+        );
+        reference = [value, ...Object.values(grads)];
+        t = new Trainer(a, { optimizer: opt, microBatchSize: 2 });
+        const r = await t.trainStep(x, { conditionalInput: labels });
+        expect(r.loss).toBeCloseTo((await value.data())[0], 3);
+        const after = await weightsOf(a);
+        let worst = 0;
+        for (const [i, v] of a.trainableVariables.entries()) {
+          const g = await grads[b.trainableVariables[i].name].data();
+          for (let j = 0; j < g.length; j++) {
+            const applied = before[i][j] - after[i][j];
+            worst = Math.max(worst, Math.abs(applied - g[j]) / (1e-3 + Math.abs(g[j])));
+          }
+          expect(v.name).not.toBe(b.trainableVariables[i].name); // two models, two sets of variables
         }
-        expect(v.name).not.toBe(b.trainableVariables[i].name); // two models, two sets of variables
+        // Weight norm on, after data init on 4 images, this gradient is ill-conditioned (entries
+        // up to ~640 beside entries of 1e-3). Against a float64 reference (this network on tfjs's
+        // cpu kernels with every Float32Array made a Float64Array, at each backend's weights),
+        // each float32 path, the Trainer's and tf.variableGrads', is off by 0.7e-3 to 1.7e-3 in
+        // this metric on every backend (cpu 1.1e-3, wasm 1.7e-3, webgpu on SwiftShader 0.95e-3):
+        // rounding, not a kernel bug. cpu's and wasm's kernels reduce over the batch in order, so
+        // micro-batches of 2 + 2 repeat nearly the same additions as one batch of 4 and the two
+        // paths share their errors (3e-5 and 6e-5 apart). webgpu's kernels reduce in tiles
+        // grouped by the batch size, so its two paths err independently: 1.35e-3 apart on
+        // SwiftShader (1.07e-3 with micro-batches of 1, 8e-7 with one micro-batch of 4). Bound
+        // for such backends: twice the worst single-path error, 2 x 1.7e-3, rounded up.
+        const inOrder = backend === 'cpu' || backend === 'wasm';
+        expect(worst).toBeLessThan(useWeightNorm && !inOrder ? 4e-3 : 1e-3);
+      } finally {
+        // also when an expectation fails: the two models and the reference (257 tensors)
+        tf.dispose([...reference, x]);
+        t?.dispose();
+        opt.dispose();
+        a.dispose();
+        b.dispose();
       }
-      expect(worst).toBeLessThan(1e-3);
-      tf.dispose([value, ...Object.values(grads), x]);
-      t.dispose();
-      opt.dispose();
-      a.dispose();
-      b.dispose();
     });
   }
 
