@@ -6,6 +6,10 @@ import { fakeIo, TINY_NETWORK } from './fakeIo';
 import { main } from './main';
 import { demoOptions, evalOptions, sampleOptions, trainOptions } from './options';
 
+// Backend-independent: these tests check how the CLI handles arguments, data and checkpoints.
+// The few that train or sample pass no --backend, so they run on the automatic choice a user gets
+// (wasm here, whatever PIXELCNN_TEST_BACKENDS says); the micro-batch test names wasm, whose 4 GiB
+// heap it is about. The CLI on each selected backend is e2e.test.ts's and images.test.ts's job.
 let tmp: string;
 beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trainer-cli-'));

@@ -13,6 +13,9 @@ import { evalOptions, sampleOptions, trainOptions } from './options';
 // trace, and never a partial file left behind. `train` reads an empty data directory, so no run
 // gets past loading its data (parsing, settings, paths, the .npy reader); `sample` and `eval`
 // open a real one-step checkpoint, or a copy of it with one file truncated or one byte flipped.
+// Backend-independent: what is checked (the exit code and the message) comes before or around the
+// tensor work, which runs on whatever the drawn argv says (--backend is drawn too; without it the
+// automatic choice, wasm here), not on PIXELCNN_TEST_BACKENDS.
 
 // Keep any run that does start small: a tiny network, one step, output in the temp dir.
 const TINY = [

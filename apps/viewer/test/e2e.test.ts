@@ -3,6 +3,9 @@
 // the page built from source with Vite, served by the viewer's own server on 127.0.0.1. The page
 // must load the model, sample a drawing live and paint it; a run without a model and a corrupt
 // model must each say what is wrong. Screenshots go to test-artifacts/.
+// PIXELCNN_TEST_BACKENDS picks Node's backends and does not apply here: Node only trains the fixture
+// model (on the automatic choice), and every run opens the page on the browser's default backend
+// and on WebGPU (?backend=webgpu, Chromium's SwiftShader adapter here; asserted).
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
