@@ -7,8 +7,21 @@ import { PixelCNN, samplingNoise } from '../pixelCnn';
 import { IncrementalNetwork } from './incrementalNetwork';
 import type { PixelProgress } from './types';
 
-/** Small networks covering every code path of the incremental network. */
-const CONFIGS: Array<{ name: string; config: PixelCNNConfig; cond?: () => tf.Tensor }> = [
+/**
+ * Small networks covering every code path of the incremental network. `webgpu`: smaller images for
+ * the two 3-hierarchy networks there. On a software adapter (SwiftShader, here and in CI) each
+ * pixel of the cached sampler costs ~0.3-0.6 s (a CPU emulating hundreds of tiny dispatches), and
+ * at 8x8 and 8x12 these tests ran past 2 minutes. 8x4 keeps every path (3 hierarchies down to
+ * 2x1, 3 channels with the constant channel, a receptive window wider than the image) at half and
+ * a third of the pixels. Not 4 rows: the deepest hierarchy would have one row, whose vertical
+ * stream sees only padding, and data init's scale 1/std of that constant blows outputs up to 1e35.
+ */
+const CONFIGS: Array<{
+  name: string;
+  config: PixelCNNConfig;
+  cond?: () => tf.Tensor;
+  webgpu?: Partial<PixelCNNConfig>;
+}> = [
   {
     name: '1 hierarchy, 2 channels',
     config: { imageShape: [4, 5, 2], numHierarchies: 1, numResnet: 2, high: 7 },
@@ -27,6 +40,7 @@ const CONFIGS: Array<{ name: string; config: PixelCNNConfig; cond?: () => tf.Ten
       high: 15,
       constantChannel: true,
     },
+    webgpu: { imageShape: [8, 4, 3] },
   },
   {
     name: '3 hierarchies, scalar labels, wide and tall windows',
@@ -39,6 +53,7 @@ const CONFIGS: Array<{ name: string; config: PixelCNNConfig; cond?: () => tf.Ten
       numClasses: 4,
     },
     cond: () => tf.tensor1d([3, 0, 1]),
+    webgpu: { imageShape: [8, 4, 1] },
   },
   {
     name: 'elu, no weight norm, no constant channel, pixelcnnpp head',
@@ -89,8 +104,15 @@ function build(config: PixelCNNConfig, n: number, cond?: () => tf.Tensor) {
   return { dist, images, h };
 }
 
-describeBackends('incremental network (cached sampler)', () => {
-  for (const { name, config, cond } of CONFIGS) {
+/** The configuration a backend tests (see `CONFIGS`). */
+const sized = (c: (typeof CONFIGS)[number], backend: string): PixelCNNConfig =>
+  backend === 'webgpu' && c.webgpu ? { ...c.config, ...c.webgpu } : c.config;
+
+describeBackends('incremental network (cached sampler)', ({ backend }) => {
+  for (const c of CONFIGS) {
+    const { cond } = c;
+    const config = sized(c, backend);
+    const name = `${c.name} (${config.imageShape?.join('x')})`;
     it(`gives the full network's output at every pixel: ${name}`, async () => {
       const n = 3;
       const { dist, images, h } = build(config, n, cond);
@@ -147,25 +169,34 @@ describeBackends('incremental network (cached sampler)', () => {
   });
 });
 
-describeBackends('cached sampler', () => {
+describeBackends('cached sampler', ({ backend }) => {
+  // The naive sampler runs the whole network once per pixel, twice here: on SwiftShader 24 and 32
+  // pixels took 77 s and 103 s on the loaded 2-core box, near the default 2 minutes.
+  const timeout = backend === 'webgpu' ? 600_000 : undefined;
   for (const i of [0, 1, 3]) {
-    const { name, config, cond } = CONFIGS[i];
-    it(`draws the naive sampler's samples from the same noise: ${name}`, async () => {
-      const n = 3;
-      const { dist, images, h } = build(config, n, cond);
-      tf.dispose([images, h]);
-      const condInput = cond?.();
-      for (const snapToGrid of [true, false]) {
-        const noise = samplingNoise(dist.config, n, 9);
-        const o = { noise, conditionalInput: condInput, snapToGrid };
-        const naive = await dist.sample(n, { ...o, sampler: 'naive' });
-        const cached = await dist.sample(n, { ...o, sampler: 'cached' });
-        expect(Array.from(await cached.data())).toEqual(Array.from(await naive.data()));
-        tf.dispose([naive, cached, noise.mix, noise.logistic]);
-      }
-      condInput?.dispose();
-      dist.dispose();
-    });
+    const { cond } = CONFIGS[i];
+    const config = sized(CONFIGS[i], backend);
+    const name = `${CONFIGS[i].name} (${config.imageShape?.join('x')})`;
+    it(
+      `draws the naive sampler's samples from the same noise: ${name}`,
+      async () => {
+        const n = 3;
+        const { dist, images, h } = build(config, n, cond);
+        tf.dispose([images, h]);
+        const condInput = cond?.();
+        for (const snapToGrid of [true, false]) {
+          const noise = samplingNoise(dist.config, n, 9);
+          const o = { noise, conditionalInput: condInput, snapToGrid };
+          const naive = await dist.sample(n, { ...o, sampler: 'naive' });
+          const cached = await dist.sample(n, { ...o, sampler: 'cached' });
+          expect(Array.from(await cached.data())).toEqual(Array.from(await naive.data()));
+          tf.dispose([naive, cached, noise.mix, noise.logistic]);
+        }
+        condInput?.dispose();
+        dist.dispose();
+      },
+      timeout,
+    );
   }
 
   it('reports pixels in raster order, can be aborted, and cleans up after an abort', async () => {
