@@ -13,7 +13,7 @@ const repoRoot = path.resolve(appRoot, '..', '..');
 
 export const SERVE_USAGE = `Usage: pnpm --filter @pixelcnn/viewer serve -- [--run DIR] [options]
 
-Serve the PixelCNN++ viewer against a trainer run directory.
+Serve the PixelCNN++ viewer: train a model in the page, and show a trainer run directory.
 
 Options:
   --run DIR        trainer output directory (pixelcnn train/demo --out DIR), its checkpoints/
@@ -137,8 +137,8 @@ async function main() {
     const host = addr.address.includes(':') ? `[${addr.address}]` : addr.address;
     const lines = [
       `PixelCNN++ viewer: http://${host}:${addr.port}/`,
-      `  run:       ${run ? `${run.runDir}${run.checkpoint ? ` (checkpoint ${run.checkpoint})` : ''}${args.runNote}` : 'none (the page explains how to train one; pass --run DIR)'}`,
-      `  drawings:  ${args.dataDir ?? args.dataUrl ?? 'no QuickDraw mirror found (pass --data DIR); real drawings are not shown'}`,
+      `  run:       ${run ? `${run.runDir}${run.checkpoint ? ` (checkpoint ${run.checkpoint})` : ''}${args.runNote}` : 'none (train one in the page, or pass --run DIR)'}`,
+      `  drawings:  ${args.dataDir ?? args.dataUrl ?? 'no QuickDraw mirror found (pass --data DIR); the page shows no real drawings and trains on dropped .npy files only'}`,
       '  Ctrl-C to stop',
     ];
     process.stdout.write(`${lines.join('\n')}\n`);

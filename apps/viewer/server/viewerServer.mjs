@@ -120,7 +120,26 @@ export function serverInfo(o) {
     runLabel: o.runDir ? (o.runLabel ?? o.runDir) : null,
     checkpoint: o.checkpoint,
     quickdraw: o.dataDir ? '/quickdraw/' : (o.dataUrl ?? null),
+    quickdrawClasses: o.dataDir ? mirrorClasses(o.dataDir) : null,
   };
+}
+
+/**
+ * The classes a local QuickDraw mirror has bitmaps for (full/numpy_bitmap/<class>.npy), sorted;
+ * empty when it has none.
+ * @param {string} dir
+ * @returns {string[]}
+ */
+export function mirrorClasses(dir) {
+  try {
+    return fs
+      .readdirSync(path.join(dir, 'full', 'numpy_bitmap'))
+      .filter((f) => f.endsWith('.npy'))
+      .map((f) => f.slice(0, -4))
+      .sort();
+  } catch {
+    return [];
+  }
 }
 
 /**

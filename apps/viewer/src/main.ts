@@ -4,11 +4,12 @@ import './style.css';
 import type { ServerInfo, ViewerContext, ViewerState } from './app/state';
 import { createStore } from './app/store';
 import { createWorkerClient } from './app/workerClient';
-import { MAKE_MODEL_COMMANDS, noModelMessage } from './lib/help';
+import { MAKE_MODEL_COMMANDS } from './lib/help';
 import { mountCompletionPanel } from './panels/completionPanel';
 import { mountModelPanel } from './panels/modelPanel';
 import { mountSamplesPanel } from './panels/samplesPanel';
 import { createSamplingJobs } from './panels/samplingJobs';
+import { mountTrainPanel } from './panels/trainPanel';
 import { byId, h, setChildren } from './ui/dom';
 
 const DEFAULT_INFO: ServerInfo = { run: '/run/', runLabel: null, quickdraw: '/quickdraw/' };
@@ -47,6 +48,21 @@ function exposeDebug(ctx: ViewerContext, pickReal: (i: number) => void): void {
     get lastJob() {
       return s().lastJob;
     },
+    get training() {
+      const t = s().training;
+      return (
+        t && {
+          state: t.state,
+          message: t.message,
+          step: t.progress?.step,
+          rows: t.rows,
+          grids: t.grids,
+          savedStep: t.savedStep,
+          resumedAt: t.resumedAt,
+          microBatch: t.microBatch,
+        }
+      );
+    },
     get real() {
       const real = s().real;
       return real && { className: real.className, images: real.images.map((im) => Array.from(im)) };
@@ -76,6 +92,7 @@ async function start(): Promise<void> {
   });
   const jobs = createSamplingJobs(ctx);
   mountModelPanel(ctx);
+  mountTrainPanel(ctx);
   const completion = mountCompletionPanel(ctx, jobs, {
     sampleSettings: () => samples.settings(),
   });
@@ -89,16 +106,20 @@ async function start(): Promise<void> {
   store.set({ info });
   if (!info.run) {
     document.body.dataset.model = 'none';
-    ctx.page.setStatus('no run directory');
+    ctx.page.setStatus('no run directory: train a model below');
     ctx.page.showMessage(
       'info',
-      h('p', {}, noModelMessage(null, [])),
       h(
         'p',
         {},
-        'Make a model with the trainer, then serve the viewer against its output directory:',
+        'No run is served (the viewer was started without --run): train a model in this page below, or make one with the command line and serve it.',
       ),
-      h('pre', {}, MAKE_MODEL_COMMANDS.join('\n')),
+      h(
+        'details',
+        {},
+        h('summary', {}, 'the commands'),
+        h('pre', {}, MAKE_MODEL_COMMANDS.join('\n')),
+      ),
     );
     return;
   }

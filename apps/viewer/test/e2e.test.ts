@@ -2,21 +2,29 @@
 // never a downloaded browser): a tiny model trained by the trainer CLI on real QuickDraw drawings,
 // the page built from source with Vite, served by the viewer's own server on 127.0.0.1. The page
 // must load the model, sample a drawing live and paint it; a run without a model and a corrupt
-// model must each say what is wrong. Screenshots go to test-artifacts/.
+// model must each say what is wrong. Then the page trains on its own, on wasm and on WebGPU
+// (SwiftShader): the loss curve gets points, the sample grid is drawn, the downloaded run is one
+// the CLI continues and PixelCNN.load opens, and a reload mid-run resumes from the autosave.
+// Screenshots go to test-artifacts/.
 // PIXELCNN_TEST_BACKENDS picks Node's backends and does not apply here: Node only trains the fixture
 // model (on the automatic choice), and every run opens the page on the browser's default backend
-// and on WebGPU (?backend=webgpu, Chromium's SwiftShader adapter here; asserted).
+// (or the one its address names: ?backend=wasm, ?backend=webgpu, Chromium's SwiftShader adapter
+// here; asserted).
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { quickdrawDir } from '@pixelcnn/backend/testing';
+import { PixelCNN } from '@pixelcnn/pixelcnn-dist';
+import { loadCheckpoint, nodeFileIO } from '@pixelcnn/pixelcnn-dist/node';
+import { parseMetricsJsonl } from '@pixelcnn/pixelcnn-dist/run';
 import { type CliIo, main } from '@pixelcnn/trainer';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createViewerServer } from '../server/viewerServer.mjs';
+import { readStoredZip } from './storedZip';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const appRoot = path.resolve(here, '..');
@@ -234,6 +242,318 @@ suite(title, () => {
     await page.screenshot({ path: path.join(ARTIFACTS, 'viewer-webgpu.png'), fullPage: true });
     await page.close();
   }, 300_000);
+
+  // ------------------------------------------------------------- training in the page
+
+  /** A network small enough for SwiftShader: 4 filters, 2 mixture components, batches of 8. */
+  const TINY = {
+    'per-class': 40,
+    'held-out': 0.25,
+    'num-resnet': 1,
+    'num-hierarchies': 2,
+    'num-filters': 4,
+    'num-logistic-mix': 2,
+    'batch-size': 8,
+    'eval-images': 8,
+  };
+
+  async function fillTrain(
+    page: Page,
+    o: {
+      classes: string;
+      fields: Record<string, number>;
+      evalEvery: number;
+      gridEvery: number;
+      gridPerClass: number;
+      autosaveSeconds: number;
+    },
+  ): Promise<void> {
+    await page.fill('#train-classes', o.classes);
+    for (const [k, v] of Object.entries(o.fields)) await page.fill(`#train-${k}`, String(v));
+    // the cadence inputs sit in a closed <details>
+    await page.evaluate(
+      (c) => {
+        for (const [id, v] of Object.entries(c)) {
+          (document.getElementById(id) as HTMLInputElement).value = String(v);
+        }
+      },
+      {
+        'train-eval-every': o.evalEvery,
+        'train-grid-every': o.gridEvery,
+        'train-grid-per-class': o.gridPerClass,
+        'train-autosave-seconds': o.autosaveSeconds,
+      },
+    );
+  }
+
+  interface TrainingDebug {
+    state: string;
+    message?: string;
+    step?: number;
+    rows: { kind: string; step: number; bitsPerDim: number }[];
+    grids: number;
+    savedStep?: number;
+    resumedAt?: number;
+  }
+  const training = (page: Page) =>
+    page.evaluate(
+      () => (window as unknown as { __viewer: { training?: TrainingDebug } }).__viewer.training,
+    );
+  const waitTrain = (page: Page, states: string[], timeout: number) =>
+    page.waitForFunction((s) => s.includes(document.body.dataset.train ?? ''), states, { timeout });
+
+  /** Per grid canvas: distinct colours and the fraction of non-paper pixels of its generated row. */
+  const gridInk = (page: Page) =>
+    page.evaluate(() =>
+      Array.from(document.querySelectorAll<HTMLCanvasElement>('#train-grid canvas')).map((c) => {
+        const d = c.getContext('2d')!.getImageData(0, c.height / 2, c.width, c.height / 2).data;
+        const colours = new Set<number>();
+        let ink = 0;
+        for (let i = 0; i < d.length; i += 4) {
+          colours.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+          if (d[i] < 200) ink++;
+        }
+        return { cls: c.dataset.class, colours: colours.size, ink: ink / (d.length / 4) };
+      }),
+    );
+
+  /** Download the run from the page and unpack it under `into`; returns the run directory. */
+  async function downloadRun(page: Page, into: string, step: number): Promise<string> {
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: 120_000 }),
+      page.click('#train-download'),
+    ]);
+    const root = `pixelcnn-run-step-${String(step).padStart(8, '0')}`;
+    expect(download.suggestedFilename()).toBe(`${root}.zip`);
+    const files = readStoredZip(fs.readFileSync((await download.path())!));
+    for (const [rel, data] of files) {
+      const file = path.join(into, rel);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, data);
+    }
+    const ck = `${root}/checkpoints/step-${String(step).padStart(8, '0')}`;
+    expect([...files.keys()].sort()).toEqual(
+      [
+        `${root}/settings.json`,
+        `${root}/metrics.jsonl`,
+        `${root}/metrics.csv`,
+        `${root}/checkpoints/latest.json`,
+        `${ck}/model.json`,
+        `${ck}/weights.bin`,
+        `${ck}/trainer.json`,
+        `${ck}/trainer.bin`,
+      ].sort(),
+    );
+    return path.join(into, root);
+  }
+
+  it('trains from scratch in the page on wasm: loss curve, sample grid, a download the CLI continues', async () => {
+    const page = await open(null, '?backend=wasm');
+    await fillTrain(page, {
+      classes: 'apple,fish',
+      fields: { ...TINY, steps: 4 },
+      evalEvery: 2,
+      gridEvery: 2,
+      gridPerClass: 2,
+      autosaveSeconds: 1,
+    });
+    await page.click('#train-start');
+    await waitTrain(page, ['finished', 'failed', 'error'], 240_000);
+    const t = (await training(page))!;
+    expect(t.state, t.message).toBe('finished');
+    expect(t.rows.filter((r) => r.kind === 'train').map((r) => r.step)).toEqual([1, 2, 3, 4]);
+    expect(t.rows.filter((r) => r.kind === 'eval').map((r) => r.step)).toEqual([2, 4]);
+    for (const r of t.rows) expect(r.bitsPerDim).toBeGreaterThan(0);
+    expect(t.grids).toBe(2); // after steps 2 and 4
+    // the curve: the per-step line and the held-out points
+    expect(await page.locator('#train-curve path.train-raw').count()).toBe(1);
+    expect(await page.locator('#train-curve circle.held-out').count()).toBe(2);
+    // the grid: per class, real drawings above generated ones, which have ink in many shades
+    const ink = await gridInk(page);
+    expect(ink.map((g) => g.cls)).toEqual(['apple', 'fish']);
+    for (const g of ink) {
+      expect(g.colours).toBeGreaterThan(10);
+      expect(g.ink).toBeGreaterThan(0.05);
+    }
+    expect(await page.textContent('#train-status')).toMatch(/^backend wasm/);
+    expect(await page.textContent('#train-progress-text')).toMatch(/^finished · step 4\/4 · /);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'viewer-train-wasm.png'), fullPage: true });
+
+    // the download: a run directory PixelCNN.load, loadCheckpoint and the CLI open
+    const run = await downloadRun(page, fs.mkdtempSync(path.join(tmp, 'download-')), 4);
+    const ck = path.join(run, 'checkpoints', 'step-00000004');
+    const model = await PixelCNN.load(nodeFileIO(ck));
+    const facts = await page.evaluate(
+      () => (window as unknown as { __viewer: { facts?: { label: string } } }).__viewer.facts,
+    );
+    expect(facts?.label).toBe('the run training in this page');
+    expect(model.config).toMatchObject({ numFilters: 4, numClasses: 2, numLogisticMix: 2 });
+    model.dispose();
+    const opened = await loadCheckpoint(ck);
+    expect(opened.trainer.step).toBe(4);
+    opened.trainer.dispose();
+    opened.model.dispose();
+    const io = quietIo();
+    expect(await main(['train', '--resume', run, '--steps', '6'], io), io.log()).toBe(0);
+    expect(io.log()).toMatch(/resuming from .*step-00000004 \(step 4, epoch 1\)/);
+    const rows = parseMetricsJsonl(fs.readFileSync(path.join(run, 'metrics.jsonl'), 'utf8')).rows;
+    expect(rows.filter((r) => r.kind === 'train').map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    const sampled = quietIo();
+    expect(
+      await main(['sample', '--checkpoint', run, '--n', '1', '--real', '1'], sampled),
+      sampled.log(),
+    ).toBe(0);
+    expect(fs.existsSync(path.join(run, 'samples', 'overview.png'))).toBe(true);
+    await page.close();
+  }, 600_000);
+
+  it('reloads mid-run and resumes from the autosave (wasm)', async () => {
+    const page = await open(null, '?backend=wasm');
+    await fillTrain(page, {
+      classes: 'apple,fish',
+      fields: { ...TINY, steps: 200 },
+      evalEvery: 1000,
+      gridEvery: 0,
+      gridPerClass: 1,
+      autosaveSeconds: 1,
+    });
+    await page.click('#train-start');
+    await page.waitForFunction(
+      () =>
+        ((window as unknown as { __viewer: { training?: TrainingDebug } }).__viewer.training
+          ?.savedStep ?? 0) >= 3,
+      undefined,
+      { timeout: 240_000 },
+    );
+    await page.reload();
+    await page.waitForSelector('#autosave-banner:not([hidden])', { timeout: 60_000 });
+    const text = (await page.textContent('#autosave-text')) ?? '';
+    const saved = Number(/step (\d+) of 200/.exec(text)?.[1]);
+    expect(saved).toBeGreaterThanOrEqual(3);
+    expect(text).toMatch(/classes apple, fish, 4 filters, wasm/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'viewer-train-autosave.png') });
+    await page.click('#autosave-resume');
+    await page.waitForFunction(
+      (at) => {
+        const t = (window as unknown as { __viewer: { training?: TrainingDebug } }).__viewer
+          .training;
+        return t?.resumedAt !== undefined && (t.step ?? 0) >= at + 2;
+      },
+      saved,
+      { timeout: 240_000 },
+    );
+    const t = (await training(page))!;
+    // it went on from the autosave (a slot may be one save older, if the reload cut a save short)
+    expect(t.resumedAt).toBeGreaterThanOrEqual(saved - 1);
+    expect(t.resumedAt).toBeLessThanOrEqual(saved);
+    // and the curve kept the rows from before the reload: steps 1, 2, ... without a gap
+    const steps = t.rows.filter((r) => r.kind === 'train').map((r) => r.step);
+    expect(steps).toEqual(Array.from({ length: steps.length }, (_, i) => i + 1));
+    // the form shows the resumed run's settings, not the page's defaults
+    expect(await page.inputValue('#train-classes')).toBe('apple,fish');
+    expect(await page.inputValue('#train-num-filters')).toBe('4');
+    expect(await page.inputValue('#train-steps')).toBe('200');
+    await page.click('#train-stop');
+    await waitTrain(page, ['stopped'], 120_000);
+    await page.screenshot({
+      path: path.join(ARTIFACTS, 'viewer-train-resumed.png'),
+      fullPage: true,
+    });
+    await page.close();
+  }, 600_000);
+
+  it('trains on WebGPU (SwiftShader): reload mid-run, resume, grid, a download PixelCNN.load opens', async () => {
+    const page = await open(null, '?backend=webgpu');
+    await fillTrain(page, {
+      classes: 'apple,fish',
+      fields: { ...TINY, 'batch-size': 4, 'eval-images': 4, steps: 3 },
+      evalEvery: 1000,
+      gridEvery: 0,
+      gridPerClass: 1,
+      autosaveSeconds: 1,
+    });
+    await page.click('#train-start');
+    await page.waitForFunction(
+      () =>
+        ((window as unknown as { __viewer: { training?: TrainingDebug } }).__viewer.training
+          ?.savedStep ?? 0) >= 1,
+      undefined,
+      { timeout: 300_000 },
+    );
+    expect(await page.textContent('#train-status')).toMatch(
+      /^backend webgpu \(google swiftshader.*, software\)/,
+    );
+    await page.reload();
+    await page.waitForSelector('#autosave-banner:not([hidden])', { timeout: 60_000 });
+    expect(await page.textContent('#autosave-text')).toMatch(/step [12] of 3, .*webgpu/);
+    // the reloaded page has the default cadence: one drawing per class again (SwiftShader)
+    await page.evaluate(() => {
+      (document.getElementById('train-grid-every') as HTMLInputElement).value = '0';
+      (document.getElementById('train-grid-per-class') as HTMLInputElement).value = '1';
+    });
+    await page.click('#autosave-resume');
+    await waitTrain(page, ['finished', 'failed', 'error'], 600_000);
+    const t = (await training(page))!;
+    expect(t.state, t.message).toBe('finished');
+    expect(t.resumedAt).toBeGreaterThanOrEqual(1);
+    expect(t.rows.filter((r) => r.kind === 'train').map((r) => r.step)).toEqual([1, 2, 3]);
+    expect(t.rows.filter((r) => r.kind === 'eval').map((r) => r.step)).toEqual([3]);
+    expect(await page.locator('#train-curve path.train-raw').count()).toBe(1);
+    expect(t.grids).toBe(1);
+    for (const g of await gridInk(page)) {
+      expect(g.colours).toBeGreaterThan(10);
+      expect(g.ink).toBeGreaterThan(0.05);
+    }
+    await page.screenshot({
+      path: path.join(ARTIFACTS, 'viewer-train-webgpu.png'),
+      fullPage: true,
+    });
+    const run = await downloadRun(page, fs.mkdtempSync(path.join(tmp, 'download-gpu-')), 3);
+    const model = await PixelCNN.load(nodeFileIO(path.join(run, 'checkpoints', 'step-00000003')));
+    expect(model.config).toMatchObject({ numFilters: 4, numClasses: 2 });
+    model.dispose();
+    await page.close();
+  }, 900_000);
+
+  it("continues the served run's checkpoint in the page (its settings, data order and state)", async () => {
+    const page = await open(runDir, '?backend=wasm');
+    expect(await page.evaluate(() => document.body.dataset.model)).toBe('ready');
+    expect(await page.isVisible('#train-continue')).toBe(true);
+    await page.fill('#train-steps', '2'); // two more steps
+    await page.evaluate(() => {
+      (document.getElementById('train-grid-every') as HTMLInputElement).value = '0';
+      (document.getElementById('train-grid-per-class') as HTMLInputElement).value = '1';
+    });
+    await page.click('#train-continue');
+    await waitTrain(page, ['finished', 'failed', 'error'], 240_000);
+    const t = (await training(page))!;
+    expect(t.state, t.message).toBe('finished');
+    expect(t.resumedAt).toBe(3); // the CLI trained 3 steps
+    // the served run's rows, then the page's
+    expect(t.rows.filter((r) => r.kind === 'train').map((r) => r.step)).toEqual([1, 2, 3, 4, 5]);
+    expect(await page.textContent('#train-progress-text')).toMatch(/^finished · step 5\/5 · /);
+    await page.close();
+  }, 300_000);
+
+  it('refuses a network too big for the wasm heap before training, from its size estimate', async () => {
+    const page = await open(null, '?backend=wasm');
+    await fillTrain(page, {
+      classes: 'apple,fish',
+      fields: { ...TINY, 'num-filters': 1200, 'num-resnet': 5, 'num-hierarchies': 3 },
+      evalEvery: 50,
+      gridEvery: 50,
+      gridPerClass: 1,
+      autosaveSeconds: 30,
+    });
+    await page.click('#train-start');
+    await waitTrain(page, ['error', 'failed', 'running'], 120_000);
+    expect(await page.evaluate(() => document.body.dataset.train)).toBe('error');
+    expect(await page.textContent('#train-message')).toMatch(
+      /This network is too big to train on wasm here: this network needs about [\d.]+ GiB for a training step on one image, more than the wasm heap's 4\.00 GiB; use fewer filters, resnets or hierarchies/,
+    );
+    await page.screenshot({ path: path.join(ARTIFACTS, 'viewer-train-too-big.png') });
+    await page.close();
+  }, 120_000);
 
   it('says how to make a model when the run directory has none', async () => {
     const empty = fs.mkdtempSync(path.join(tmp, 'empty-'));

@@ -1,4 +1,7 @@
+import type { MetricsRow, RunProgress } from '@pixelcnn/pixelcnn-dist/run';
+import type { RunSettings } from '@pixelcnn/trainer/settings';
 import type { ModelFacts } from '../lib/loadModel';
+import type { LiveStats, SessionState } from '../worker/trainingSession';
 import type { Store } from './store';
 import type { WorkerClient } from './workerClient';
 
@@ -8,11 +11,15 @@ export interface ServerInfo {
   runLabel: string | null;
   checkpoint?: string;
   quickdraw: string | null;
+  /** The classes of a local mirror (null: unknown, e.g. a remote one). */
+  quickdrawClasses?: string[] | null;
 }
 
 /** The model the worker holds, as the page shows it. */
 export interface ModelView {
   facts: ModelFacts;
+  /** The model of the run training in this page (else the served run's). */
+  trainedHere?: boolean;
   numParameters: number;
   sampler: string;
   shape: [number, number, number];
@@ -43,6 +50,29 @@ export interface ViewerState {
   lastJob?: FinishedJob;
   /** The real drawings shown (held-out ones when the run's split is known). */
   real?: { className: string; images: Uint8Array[] };
+  training?: TrainingView;
+}
+
+/** A training run in the page, as the Train panel shows it. */
+export interface TrainingView {
+  state: SessionState | 'preparing' | 'error';
+  /** What the page is doing (preparing), or what went wrong (failed, error). */
+  message?: string;
+  settings?: RunSettings;
+  progress?: RunProgress;
+  /** Every metrics row of the run (training steps and held-out evaluations). */
+  rows: MetricsRow[];
+  live?: LiveStats;
+  numParameters?: number;
+  microBatch?: number;
+  estimateBytes?: number;
+  limitBytes?: number;
+  trainSize?: number;
+  heldOutSize?: number;
+  savedStep?: number;
+  resumedAt?: number;
+  /** Grids drawn so far (the e2e test waits for one). */
+  grids: number;
 }
 
 /** Where the page says things: the status line and the message box. */

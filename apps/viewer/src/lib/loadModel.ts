@@ -1,4 +1,5 @@
 import {
+  type CheckpointFiles,
   decodeTrainerState,
   modelJSONToArtifacts,
   type PixelCNNConfig,
@@ -277,5 +278,52 @@ export async function fetchModelArtifacts(
       weights: 'saved',
       label: loc.label,
     },
+  };
+}
+
+/**
+ * The four files of a trainer checkpoint that `locateModel` found (`kind: 'trainer'`), for
+ * pixelcnn-dist's `decodeCheckpoint`: to continue training the served run in the page.
+ */
+export async function fetchCheckpointFiles(
+  loc: ModelLocation,
+  fetchFn: FetchLike,
+): Promise<CheckpointFiles> {
+  if (loc.kind !== 'trainer') {
+    throw new Error(
+      `${loc.label} is a model save without the trainer's state (trainer.json, trainer.bin): it can be sampled, not continued`,
+    );
+  }
+  const dir = dirOf(loc.url);
+  const modelJson = await tryText(fetchFn, `${dir}model.json`);
+  if (modelJson === null) throw new Error(`${loc.label}/model.json is missing`);
+  let paths: string[] = [];
+  try {
+    paths = (JSON.parse(modelJson) as tf.io.ModelJSON).weightsManifest.flatMap((g) => g.paths);
+  } catch (e) {
+    throw new Error(`${loc.label}/model.json is not a model save (${(e as Error).message})`);
+  }
+  const parts: Uint8Array[] = [];
+  for (const p of paths) {
+    parts.push(
+      new Uint8Array(await fetchBinary(fetchFn, `${dir}${encodePath(p)}`, `${loc.label}/${p}`)),
+    );
+  }
+  const weights = new Uint8Array(parts.reduce((a, b) => a + b.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    weights.set(p, off);
+    off += p.length;
+  }
+  const bin = await fetchBinary(
+    fetchFn,
+    `${dir}${TRAINER_BIN_FILE}`,
+    `${loc.label}/${TRAINER_BIN_FILE}`,
+  );
+  return {
+    'model.json': modelJson,
+    'weights.bin': weights,
+    'trainer.json': loc.text,
+    'trainer.bin': new Uint8Array(bin),
   };
 }

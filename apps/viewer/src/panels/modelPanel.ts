@@ -15,7 +15,7 @@ export function mountModelPanel(ctx: ViewerContext): void {
 
   worker.on('backend', (m) => {
     store.set({ backend: { name: m.backend, summary: m.summary } });
-    page.setStatus(`backend ${m.summary} · loading the model…`);
+    page.setStatus(`backend ${m.summary}${store.get().info.run ? ' · loading the model…' : ''}`);
   });
 
   worker.on('no-model', (m) => {
@@ -24,7 +24,11 @@ export function mountModelPanel(ctx: ViewerContext): void {
     page.showMessage(
       'info',
       h('p', {}, noModelMessage(store.get().info.runLabel, m.tried)),
-      h('p', {}, 'Make one with the trainer, then serve the viewer against its output directory:'),
+      h(
+        'p',
+        {},
+        'Train one in this page (below), or make one with the trainer and serve the viewer against its output directory:',
+      ),
       h('pre', {}, MAKE_MODEL_COMMANDS.join('\n')),
     );
   });
@@ -50,7 +54,7 @@ export function mountModelPanel(ctx: ViewerContext): void {
     body.dataset.model = 'ready';
     page.hideMessage();
     page.setStatus(
-      `backend ${backendName()} · ${m.facts.label} · ${m.numParameters.toLocaleString('en-US')} parameters · sampler '${m.sampler}' · loaded in ${(m.ms / 1000).toFixed(1)} s`,
+      `backend ${backendName()} · ${m.facts.label} · ${m.numParameters.toLocaleString('en-US')} parameters · sampler '${m.sampler}'${m.trainedHere ? '' : ` · loaded in ${(m.ms / 1000).toFixed(1)} s`}`,
     );
     byId('model-summary').textContent =
       `${describeModel(cfg)}${m.facts.step !== undefined ? `, after ${m.facts.step} training steps` : ''}.`;
@@ -65,6 +69,7 @@ export function mountModelPanel(ctx: ViewerContext): void {
     store.set({
       model: {
         facts: m.facts,
+        trainedHere: m.trainedHere,
         numParameters: m.numParameters,
         sampler: m.sampler,
         shape: [...cfg.imageShape] as [number, number, number],
@@ -72,7 +77,11 @@ export function mountModelPanel(ctx: ViewerContext): void {
         low: cfg.low ?? 0,
       },
     });
-    void loadMetrics();
+    if (m.trainedHere) {
+      byId('loss-curve').textContent =
+        'training in this page: its loss curve is in the Train panel';
+      byId('held-out').textContent = 'see the Train panel';
+    } else void loadMetrics();
   });
 
   /** The served run's metrics as the loss curve (and its newest held-out evaluation). */
