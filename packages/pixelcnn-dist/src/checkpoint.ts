@@ -1,76 +1,34 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { writeDirAtomic } from '@pixelcnn/node-fs';
 import {
-  CHECKPOINT_FILE_NAMES,
   encodeCheckpoint,
   MODEL_JSON_FILE,
   type OpenedCheckpoint,
   restoreTrainer,
 } from './checkpointFiles';
-import { makeDirs } from './makeDirs';
 import { nodeFileIO } from './nodeFileIO';
 import { PixelCNN } from './pixelCnn';
 import { checkArtifacts } from './serialization';
 import type { Trainer, TrainerOptions } from './trainer';
 import { decodeTrainerState, TRAINER_BIN_FILE, TRAINER_JSON_FILE } from './trainerState';
 
-let counter = 0;
-const tmpSuffix = (kind: string) =>
-  `.${kind}-${process.pid}-${Date.now().toString(36)}-${counter++}`;
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await fs.access(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function writeSynced(file: string, data: string | Uint8Array): Promise<void> {
-  const h = await fs.open(file, 'w');
-  try {
-    await h.writeFile(data);
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-}
-
 /**
  * Save a trainer's model and whole training state into the directory `dir`: `model.json` +
  * `weights.bin` exactly as `trainer.dist.save(nodeFileIO(dir))` writes them (so
  * `PixelCNN.load(nodeFileIO(dir))` opens it), plus `trainer.json` + `trainer.bin` (the
  * {@link TrainerSnapshot}; `extra` is stored in trainer.json as is): the bytes of
- * {@link encodeCheckpoint}. Atomic: everything is written and flushed into a temporary sibling
- * directory that is then renamed to `dir` (replacing an older `dir`), so a crash leaves the old
- * checkpoint or the new one, never a half-written one (at worst a stray `dir.tmp-*` / `dir.old-*`
- * sibling).
+ * {@link encodeCheckpoint}. Atomic (`writeDirAtomic` of @pixelcnn/node-fs): everything is written
+ * and flushed into a temporary sibling directory that is then renamed to `dir` (replacing an older
+ * `dir`), so a crash leaves the old checkpoint or the new one, never a half-written one (at worst
+ * a stray `dir.tmp-*` / `dir.old-*` sibling).
  */
 export async function saveCheckpoint(
   dir: string,
   trainer: Trainer,
   o: { extra?: Record<string, unknown> } = {},
 ): Promise<void> {
-  const target = path.resolve(dir);
-  await makeDirs(path.dirname(target));
-  const files = await encodeCheckpoint(trainer, o);
-  const tmp = target + tmpSuffix('tmp');
-  try {
-    await makeDirs(tmp);
-    for (const name of CHECKPOINT_FILE_NAMES) await writeSynced(path.join(tmp, name), files[name]);
-    if (await exists(target)) {
-      const old = target + tmpSuffix('old');
-      await fs.rename(target, old);
-      await fs.rename(tmp, target);
-      await fs.rm(old, { recursive: true, force: true });
-    } else {
-      await fs.rename(tmp, target);
-    }
-  } catch (e) {
-    await fs.rm(tmp, { recursive: true, force: true });
-    throw e;
-  }
+  await writeDirAtomic(dir, await encodeCheckpoint(trainer, o));
 }
 
 /** Read and check a checkpoint's training state (no tensors): what loadCheckpoint decodes first. */
@@ -81,7 +39,10 @@ async function readTrainerFiles(dir: string, fn: string) {
   try {
     text = await fs.readFile(jsonPath, 'utf8');
   } catch (e) {
-    const hasModel = await exists(path.join(dir, MODEL_JSON_FILE));
+    const hasModel = await fs.access(path.join(dir, MODEL_JSON_FILE)).then(
+      () => true,
+      () => false,
+    );
     throw new Error(
       hasModel
         ? `Error in ${fn}: ${jsonPath} is missing: ${dir} is a model save without training state (open the model with PixelCNN.load(nodeFileIO(dir)); saveCheckpoint(dir, trainer) writes both)`

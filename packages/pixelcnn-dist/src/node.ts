@@ -3,5 +3,4 @@
  * checkpoint directories (a model save plus the trainer's whole state).
  */
 export { loadCheckpoint, saveCheckpoint, verifyCheckpoint } from './checkpoint';
-export { makeDirs, makeDirsSync } from './makeDirs';
 export { type NodeFileIO, nodeFileIO } from './nodeFileIO';

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { makeDirs } from '@pixelcnn/node-fs';
 import type * as tf from '@tensorflow/tfjs-core';
-import { makeDirs } from './makeDirs';
 import { artifactsToModelJSON, modelJSONToArtifacts, WEIGHTS_FILE } from './serialization';
 
 function locate(target: string): { dir: string; jsonPath: string } {

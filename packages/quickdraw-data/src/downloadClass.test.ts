@@ -623,6 +623,25 @@ describe('base URL and options', () => {
     );
   });
 
+  it('names a cache directory it cannot create, at once (was: a hang under /proc)', async () => {
+    const file = path.join(cacheDir, 'file');
+    fs.writeFileSync(file, '');
+    await expect(downloadClass('cat', opts({ cacheDir: file, maxDrawings: 1 }))).rejects.toThrow(
+      `Error in downloadClass: cannot create the cache directory ${path.join(file, 'numpy_bitmap')} (ENOTDIR)`,
+    );
+    // Node's recursive mkdir never returns under /proc (issue 18.1); this must fail, not hang.
+    if (fs.existsSync('/proc/self')) {
+      const t0 = Date.now();
+      await expect(
+        downloadClass('cat', opts({ cacheDir: '/proc/nope', maxDrawings: 1 })),
+      ).rejects.toThrow(
+        'Error in downloadClass: cannot create the cache directory /proc/nope/numpy_bitmap (ENOENT)',
+      );
+      expect(Date.now() - t0).toBeLessThan(1000);
+    }
+    expect(server.requests).toEqual([]);
+  }, 5000);
+
   it('downloads several classes, results in order', async () => {
     const got = await downloadClasses(['eye', 'apple', 'bicycle'], {
       ...opts({ maxDrawings: 3 }),

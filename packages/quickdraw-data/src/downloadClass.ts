@@ -1,4 +1,4 @@
-import fsp from 'node:fs/promises';
+import { makeDirs } from '@pixelcnn/node-fs';
 import { officialChecksums } from './checksums';
 import { resolveIn } from './classNames';
 import { cachePaths, findCached } from './download/cache';
@@ -75,7 +75,12 @@ export async function downloadClass(
         : openLocal(url, range),
   };
   const paths = cachePaths(options.cacheDir ?? defaultCacheDir(), className, format);
-  await fsp.mkdir(paths.dir, { recursive: true });
+  // One level at a time: Node's recursive mkdir never returns under /proc (issue 18.1).
+  await makeDirs(paths.dir).catch((e: NodeJS.ErrnoException) => {
+    throw new Error(
+      `Error in ${fn}: cannot create the cache directory ${paths.dir}${e.code ? ` (${e.code})` : ''}: ${e.message}`,
+    );
+  });
 
   // 1. The cache: the whole file, or a partial one with at least maxDrawings drawings.
   if (!options.force) {

@@ -1,0 +1,3 @@
+export { type FileData, writeDirAtomic, writeFileAtomicSync } from './atomic';
+export { ensureWritableDir } from './ensureWritableDir';
+export { makeDirs, makeDirsSync } from './makeDirs';
