@@ -9,6 +9,8 @@
 #      tfjs-core; every README example (examples/*.ts, each shown verbatim in its README) is
 #      type-checked under node16 and bundler resolution and run as ESM and as CJS (and, in the
 #      first project, as an esbuild bundle); any error or "already registered" warning fails.
+#      Every entry but the Node-only ones (`/node`, `/testing`, @pixelcnn/node-fs) bundles for the
+#      browser (esbuild --platform=browser: no `node:` import reaches it).
 #   3. @pixelcnn/backend next to vitest 3, 4 and 5: npm installs it without ERESOLVE, and a suite
 #      using describeBackends with the published setup file passes there.
 # Usage: scripts/consumer-check.sh   (KEEP=1 keeps the temp directory; QUICKDRAW_BASE_URL for the
@@ -161,6 +163,31 @@ EOF
   done
 }
 
+# The entries a web page imports (every export but the Node-only ones: `./node`, `./testing*`,
+# and @pixelcnn/node-fs, a Node-only package) bundle for the browser: any `node:` import, direct
+# or through a dependency such as @pixelcnn/node-fs, fails esbuild's browser build.
+browser_bundles() {
+  local p=$WORK/$1 entry
+  mkdir -p "$p/browser"
+  for entry in $(cd "$p" && node -e '
+    const fs = require("node:fs");
+    for (const d of fs.readdirSync("node_modules/@pixelcnn")) {
+      const pkg = JSON.parse(fs.readFileSync(`node_modules/@pixelcnn/${d}/package.json`, "utf8"));
+      if (pkg.name === "@pixelcnn/node-fs") continue;
+      for (const k of Object.keys(pkg.exports))
+        if (!/^\.\/(node|testing|package\.json)/.test(k)) console.log(pkg.name + k.slice(1));
+    }'); do
+    echo "import * as m from '$entry'; console.log(Object.keys(m).length);" >"$p/browser/entry.mjs"
+    if (cd "$p" && "$BIN/esbuild" browser/entry.mjs --bundle --platform=browser --format=esm \
+      "--external:@tensorflow/*" --log-level=error --outfile=browser/out.js >browser/log.txt 2>&1); then
+      echo "$1: $entry bundles for the browser"
+    else
+      grep -m3 'ERROR' "$p/browser/log.txt"
+      fail "$1: $entry does not bundle for the browser (a node: import?)"
+    fi
+  done
+}
+
 one_core() {
   local n
   n=$(cd "$WORK/$1" && { npm ls --all --parseable @tensorflow/tfjs-core 2>/dev/null || true; } |
@@ -173,6 +200,7 @@ if project core "${TARBALLS[@]}" "@tensorflow/tfjs-core@$TFJS_LOW" "typescript@$
   one_core core
   echo "core: node_modules $(du -sm "$WORK/core/node_modules" | cut -f1) MB"
   examples core bundle
+  browser_bundles core
 else
   fail "npm install of the tarballs with @tensorflow/tfjs-core@$TFJS_LOW"
 fi

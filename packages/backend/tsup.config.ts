@@ -8,7 +8,6 @@ const overrides = {
   external: [...packageOptions.external, 'vitest'],
   // tfjs-core's gradients ship only as extensionless ESM that Node cannot load: bundle them.
   noExternal: [/^@tensorflow\/tfjs-core\/dist\//],
-  shims: true,
 };
 
 export default defineConfig([
@@ -19,5 +18,8 @@ export default defineConfig([
     { index: 'src/index.ts', testing: 'src/testing.ts', 'testing/setup': 'src/testing/setup.ts' },
     { ...overrides, format: ['esm'] },
   ),
-  packageConfig(['src/index.ts', 'src/testing.ts'], { ...overrides, format: ['cjs'] }),
+  // CJS has no import.meta.url (wasmThreads' createRequire, testing's repository root): tsup's
+  // shims give it one. Not for ESM: there they are `import path from "path"` and `url` at the top
+  // of every chunk, which no browser bundler resolves (the main entry is browser-safe).
+  packageConfig(['src/index.ts', 'src/testing.ts'], { ...overrides, format: ['cjs'], shims: true }),
 ]);
