@@ -5,7 +5,7 @@ import {
   encodeCheckpoint,
   MODEL_JSON_FILE,
   type OpenedCheckpoint,
-  restoreTrainer,
+  openModelAndTrainer,
 } from './checkpointFiles';
 import { nodeFileIO } from './nodeFileIO';
 import { PixelCNN } from './pixelCnn';
@@ -94,16 +94,6 @@ export async function loadCheckpoint(
 ): Promise<OpenedCheckpoint> {
   const fn = 'loadCheckpoint';
   const { snapshot, extra } = await readTrainerFiles(dir, fn);
-  let model: PixelCNN;
-  try {
-    model = await PixelCNN.load(nodeFileIO(dir));
-  } catch (e) {
-    throw new Error(`Error in ${fn}: cannot load the model of ${dir}: ${(e as Error).message}`);
-  }
-  try {
-    return { model, trainer: await restoreTrainer(fn, model, snapshot, o.trainer), extra };
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
+  const load = () => PixelCNN.load(nodeFileIO(dir));
+  return { ...(await openModelAndTrainer(fn, dir, load, snapshot, o.trainer)), extra };
 }

@@ -71,7 +71,7 @@ export async function encodeCheckpoint(
  * seed), its state restored so training continues bit-exactly. Disposes nothing on failure but
  * the trainer it made.
  */
-export async function restoreTrainer(
+async function restoreTrainer(
   fn: string,
   model: PixelCNN,
   snapshot: TrainerSnapshot,
@@ -126,6 +126,32 @@ export async function restoreTrainer(
   }
 }
 
+/**
+ * A checkpoint's model and its trainer: `load()` makes the model (a failure becomes `Error in
+ * <fn>: cannot load the model of <where>: ...`), then {@link restoreTrainer} puts the trainer on
+ * it; the model is disposed when that fails.
+ */
+export async function openModelAndTrainer(
+  fn: string,
+  where: string,
+  load: () => PixelCNN | Promise<PixelCNN>,
+  snapshot: TrainerSnapshot,
+  over?: TrainerOptions,
+): Promise<{ model: PixelCNN; trainer: Trainer }> {
+  let model: PixelCNN;
+  try {
+    model = await load();
+  } catch (e) {
+    throw new Error(`Error in ${fn}: cannot load the model of ${where}: ${(e as Error).message}`);
+  }
+  try {
+    return { model, trainer: await restoreTrainer(fn, model, snapshot, over) };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+}
+
 const arrayBufferOf = (b: Uint8Array): ArrayBuffer =>
   b.byteOffset === 0 && b.byteLength === b.buffer.byteLength
     ? (b.buffer as ArrayBuffer)
@@ -148,23 +174,12 @@ export async function decodeCheckpoint(
     jsonName: at(TRAINER_JSON_FILE),
     binName: at(TRAINER_BIN_FILE),
   });
-  let model: PixelCNN;
-  try {
-    model = PixelCNN.fromArtifacts(
+  const load = () =>
+    PixelCNN.fromArtifacts(
       modelJSONToArtifacts(fn, files['model.json'], arrayBufferOf(files['weights.bin'])),
     );
-  } catch (e) {
-    throw new Error(
-      `Error in ${fn}: cannot load the model of ${o.where ?? 'the checkpoint'}: ${(e as Error).message}`,
-    );
-  }
-  try {
-    const trainer = await restoreTrainer(fn, model, snapshot, o.trainer);
-    return { model, trainer, extra };
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
+  const where = o.where ?? 'the checkpoint';
+  return { ...(await openModelAndTrainer(fn, where, load, snapshot, o.trainer)), extra };
 }
 
 // ------------------------------------------------------------------ through tfjs IO handlers
@@ -277,16 +292,6 @@ export async function loadCheckpointFrom(
       binName: `${where}${TRAINER_STATE_URL_SUFFIX} (trainer.bin)`,
     },
   );
-  let model: PixelCNN;
-  try {
-    model = PixelCNN.fromArtifacts(modelArtifacts);
-  } catch (e) {
-    throw new Error(`Error in ${fn}: cannot load the model of ${where}: ${(e as Error).message}`);
-  }
-  try {
-    return { model, trainer: await restoreTrainer(fn, model, snapshot, o.trainer), extra };
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
+  const load = () => PixelCNN.fromArtifacts(modelArtifacts);
+  return { ...(await openModelAndTrainer(fn, where, load, snapshot, o.trainer)), extra };
 }
