@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describeBackends } from '@pixelcnn/backend/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
+import { TINY } from '../test/tiny';
 import type { PixelCNNConfig } from './config';
 import { loadCheckpoint, nodeFileIO, saveCheckpoint, verifyCheckpoint } from './node';
 import { PixelCNN } from './pixelCnn';
@@ -11,12 +12,7 @@ import { Trainer, type TrainerOptions } from './trainer';
 import { decodeTrainerState, encodeTrainerState, type TrainerSnapshot } from './trainerState';
 
 const config: PixelCNNConfig = {
-  imageShape: [4, 4, 1],
-  high: 3,
-  numResnet: 1,
-  numHierarchies: 2,
-  numFilters: 4,
-  numLogisticMix: 2,
+  ...TINY,
   conditionalShape: [],
   numClasses: 2,
   dropoutP: 0.5, // dropout on: the masks must repeat after a restore

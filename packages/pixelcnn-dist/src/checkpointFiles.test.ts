@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describeBackends } from '@pixelcnn/backend/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
+import { TINY } from '../test/tiny';
 import {
   CHECKPOINT_FILE_NAMES,
   type CheckpointHandlers,
@@ -18,12 +19,7 @@ import { PixelCNN } from './pixelCnn';
 import { Trainer, type TrainerOptions } from './trainer';
 
 const config: PixelCNNConfig = {
-  imageShape: [4, 4, 1],
-  high: 3,
-  numResnet: 1,
-  numHierarchies: 2,
-  numFilters: 4,
-  numLogisticMix: 2,
+  ...TINY,
   conditionalShape: [],
   numClasses: 2,
   dropoutP: 0.5, // the dropout masks must repeat after a restore too

@@ -1,16 +1,12 @@
 import { describeBackends } from '@pixelcnn/backend/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
+import { TINY } from '../test/tiny';
 import type { PixelCNNConfig } from './config';
 import { PixelCNN } from './pixelCnn';
 
 const config: PixelCNNConfig = {
-  imageShape: [4, 4, 1],
-  high: 3,
-  numResnet: 1,
-  numHierarchies: 2,
-  numFilters: 4,
-  numLogisticMix: 2,
+  ...TINY,
   dropoutP: 0,
   seed: 5,
 };

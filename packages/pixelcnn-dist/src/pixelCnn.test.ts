@@ -2,6 +2,7 @@ import { describeBackends } from '@pixelcnn/backend/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
+import { TINY } from '../test/tiny';
 import { type PixelCNNConfig, TFP_NETWORK } from './config';
 import { PixelCNN, samplingNoise } from './pixelCnn';
 
@@ -301,15 +302,7 @@ describeBackends('PixelCNN joint normalisation', () => {
 
 describeBackends('PixelCNN data-dependent init', () => {
   it('gives head outputs with mean 0 and variance 1 per channel on the init batch', async () => {
-    const dist = new PixelCNN({
-      imageShape: [4, 4, 1],
-      high: 255,
-      numResnet: 1,
-      numHierarchies: 2,
-      numFilters: 4,
-      numLogisticMix: 2,
-      seed: 4,
-    });
+    const dist = new PixelCNN({ ...TINY, high: 255, seed: 4 });
     const images = tf.tidy(() => tf.floor(tf.randomUniform([4, 4, 4, 1], 0, 256, 'float32', 2)));
     expect(dist.initialized).toBe(false);
     expect(dist.initialize(images)).toBe(true);
@@ -359,12 +352,7 @@ describeBackends('PixelCNN validation', () => {
 describeBackends('PixelCNN TFP semantics (issue 16)', () => {
   const small = (o: Partial<PixelCNNConfig> = {}) =>
     new PixelCNN({
-      imageShape: [4, 4, 1],
-      high: 3,
-      numResnet: 1,
-      numHierarchies: 2,
-      numFilters: 4,
-      numLogisticMix: 2,
+      ...TINY,
       seed: 8,
       ...o,
     });

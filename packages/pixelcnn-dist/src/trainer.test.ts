@@ -1,18 +1,14 @@
 import { describeBackends } from '@pixelcnn/backend/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it, vi } from 'vitest';
+import { TINY } from '../test/tiny';
 import type { PixelCNNConfig } from './config';
 import { PixelCNN } from './pixelCnn';
 import { evaluateNll, Trainer } from './trainer';
 
 const tiny = (o: Partial<PixelCNNConfig> = {}) =>
   new PixelCNN({
-    imageShape: [4, 4, 1],
-    high: 3,
-    numResnet: 1,
-    numHierarchies: 2,
-    numFilters: 4,
-    numLogisticMix: 2,
+    ...TINY,
     seed: 13,
     ...o,
   });

@@ -1,18 +1,14 @@
 import { describeBackends } from '@pixelcnn/backend/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
+import { TINY } from '../../test/tiny';
 import { PixelCNN, samplingNoise } from '../pixelCnn';
 import type { PixelProgress } from './types';
 
 /** 4x4, 4 levels, 2 hierarchies; conditional on 3 classes when asked. */
 const tiny = (conditional = false) =>
   new PixelCNN({
-    imageShape: [4, 4, 1],
-    high: 3,
-    numResnet: 1,
-    numHierarchies: 2,
-    numFilters: 4,
-    numLogisticMix: 2,
+    ...TINY,
     seed: 4,
     ...(conditional ? { conditionalShape: [], numClasses: 3 } : {}),
   });
