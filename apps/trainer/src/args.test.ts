@@ -1,14 +1,5 @@
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  camelCase,
-  closest,
-  editDistance,
-  formatHelp,
-  type OptionSpec,
-  parseArgs,
-  UsageError,
-} from './args';
+import { camelCase, closest, formatHelp, type OptionSpec, parseArgs, UsageError } from './args';
 
 const specs: OptionSpec[] = [
   { name: 'num-filters', type: 'integer', description: 'filters', default: 32, min: 1 },
@@ -93,19 +84,6 @@ describe('helpers', () => {
   it('camelCases kebab names', () => {
     expect(camelCase('num-logistic-mix')).toBe('numLogisticMix');
     expect(camelCase('lr')).toBe('lr');
-  });
-
-  it('editDistance is a metric (identity, symmetry, triangle inequality)', () => {
-    const word = fc.string({ maxLength: 8 });
-    fc.assert(
-      fc.property(word, word, word, (a, b, c) => {
-        expect(editDistance(a, a)).toBe(0);
-        expect(editDistance(a, b)).toBe(editDistance(b, a));
-        expect(editDistance(a, c)).toBeLessThanOrEqual(editDistance(a, b) + editDistance(b, c));
-        expect(editDistance(a, b)).toBeGreaterThanOrEqual(Math.abs(a.length - b.length));
-      }),
-    );
-    expect(editDistance('kitten', 'sitting')).toBe(3);
   });
 
   it('closest finds near misses and prefixes, nothing for far words', () => {

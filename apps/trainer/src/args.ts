@@ -3,6 +3,8 @@
  * `-h`/`--help`. Unknown options fail with the closest valid name and the full list.
  */
 
+import { editDistance } from '@pixelcnn/quickdraw-data';
+
 /** A usage error: the CLI prints its message (no stack) and exits with status 2. */
 export class UsageError extends Error {
   readonly exitCode = 2;
@@ -48,22 +50,6 @@ export interface ParsedArgs {
 /** `num-logistic-mix` -> `numLogisticMix`. */
 export function camelCase(name: string): string {
   return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-}
-
-/** Levenshtein distance (insert, delete, substitute all cost 1). */
-export function editDistance(a: string, b: string): number {
-  const prev = new Array<number>(b.length + 1);
-  for (let j = 0; j <= b.length; j++) prev[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return prev[b.length];
 }
 
 /**

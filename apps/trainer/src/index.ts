@@ -1,7 +1,6 @@
 export {
   camelCase,
   closest,
-  editDistance,
   formatHelp,
   type OptionSpec,
   parseArgs,
