@@ -104,27 +104,30 @@ async function stepProfile(cfg: BenchConfig, dist: PixelCNN) {
   return kernels.slice(0, 6).map(({ kernel, share }) => ({ kernel, share }));
 }
 
-async function sampling(cfg: BenchConfig, dist: PixelCNN) {
-  const n = cfg.sample.n;
-  const [H, W] = dist.eventShape;
-  const pixels = H * W;
-  const noise = samplingNoise(dist.config, n, 3);
-  // Naive: time `naivePixels` real steps of the naive sampler (after one warm-up step), stop it,
-  // and extrapolate to H*W steps (every step is the same full forward pass).
-  const k = Math.min(cfg.sample.naivePixels, pixels - 1);
+/**
+ * Milliseconds a pixel of `sampler` takes: from the first reported pixel (after it, so its
+ * warm-up is not counted) to pixel `k`, where sampling is stopped.
+ */
+async function msPerPixel(
+  dist: PixelCNN,
+  n: number,
+  noise: ReturnType<typeof samplingNoise>,
+  sampler: 'naive' | 'cached',
+  k: number,
+): Promise<number> {
   let t0 = 0;
   let t1 = 0;
-  const ctl = new AbortController();
+  const stop = new AbortController();
   await dist
     .sample(n, {
       noise,
-      sampler: 'naive',
-      signal: ctl.signal,
+      sampler,
+      signal: stop.signal,
       onPixel: (p) => {
         if (p.index === 0) t0 = now();
         if (p.index === k) {
           t1 = now();
-          ctl.abort();
+          stop.abort();
         }
       },
     })
@@ -134,7 +137,18 @@ async function sampling(cfg: BenchConfig, dist: PixelCNN) {
         if ((e as Error).name !== 'AbortError') throw e;
       },
     );
-  const naiveMsPerPixel = (t1 - t0) / k;
+  return (t1 - t0) / k;
+}
+
+async function sampling(cfg: BenchConfig, dist: PixelCNN) {
+  const n = cfg.sample.n;
+  const [H, W] = dist.eventShape;
+  const pixels = H * W;
+  const noise = samplingNoise(dist.config, n, 3);
+  // Naive: time `naivePixels` real steps of the naive sampler (after one warm-up step), stop it,
+  // and extrapolate to H*W steps (every step is the same full forward pass).
+  const k = Math.min(cfg.sample.naivePixels, pixels - 1);
+  const naiveMsPerPixel = await msPerPixel(dist, n, noise, 'naive', k);
   const naiveSeconds = (naiveMsPerPixel * pixels) / 1000;
   log(
     `naive: ${naiveMsPerPixel.toFixed(1)} ms per pixel (${k} timed) -> ~${naiveSeconds.toFixed(0)} s for ${n} images`,
@@ -149,29 +163,7 @@ async function sampling(cfg: BenchConfig, dist: PixelCNN) {
     out.dispose();
   } else {
     // Time the first `cachedPixels` pixels (from the first reported one) and extrapolate to H*W.
-    let c0 = 0;
-    let c1 = 0;
-    const stop = new AbortController();
-    await dist
-      .sample(n, {
-        noise,
-        sampler: 'cached',
-        signal: stop.signal,
-        onPixel: (p) => {
-          if (p.index === 0) c0 = now();
-          if (p.index === cachedPixels) {
-            c1 = now();
-            stop.abort();
-          }
-        },
-      })
-      .then(
-        (t) => t.dispose(),
-        (e) => {
-          if ((e as Error).name !== 'AbortError') throw e;
-        },
-      );
-    cachedSeconds = (((c1 - c0) / cachedPixels) * pixels) / 1000;
+    cachedSeconds = ((await msPerPixel(dist, n, noise, 'cached', cachedPixels)) * pixels) / 1000;
   }
   tf.dispose([noise.mix, noise.logistic]);
   log(`cached: ${cachedSeconds.toFixed(1)} s for ${n} images`);
