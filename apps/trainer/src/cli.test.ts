@@ -84,6 +84,11 @@ describe('pixelcnn CLI: usage and errors before any work', () => {
       [['train', '--classes', 'fish,fish'], /'fish' is given twice/],
       [['train', '--backend', 'cuda'], /'cuda' is not one of auto, tensorflow-gpu/],
       [['sample'], /'pixelcnn sample' needs --checkpoint PATH/],
+      [['sample', '--checkpoint', 'runs/x', '--model', 'y'], /or --model NAME .*, one of them/],
+      [
+        ['sample', '--model', 'nope'],
+        /option --model: no pretrained model 'nope'; @pixelcnn\/quickdraw-models ships: /,
+      ],
       [['eval'], /'pixelcnn eval' needs --checkpoint PATH/],
       [['train', '--preset', 'blgo'], /'blgo' is not one of demo, blog \(did you mean 'blog'\?\)/],
     ];

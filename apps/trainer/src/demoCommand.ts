@@ -2,8 +2,9 @@ import path from 'node:path';
 import { RUN_LAYOUT } from '@pixelcnn/pixelcnn-dist/run';
 import { formatHelp, parseArgs, UsageError } from './args';
 import { CliError, type CliIo, EXIT } from './io';
-import { DEMO_STEPS, demoOptions, PRESETS, trainOptions } from './options';
+import { DEMO_SAMPLES, DEMO_STEPS, demoOptions, PRESETS, trainOptions } from './options';
 import { formatDuration } from './progress';
+import { formatShare, shippedClassifierDir } from './recognise';
 import { runSampling } from './sampleCommand';
 import { runTraining } from './trainCommand';
 
@@ -16,7 +17,7 @@ export async function demoCommand(argv: readonly string[], io: CliIo): Promise<n
       formatHelp(
         'pixelcnn demo',
         `Train a small class-conditional PixelCNN++ on ${(PRESETS.demo.classes as string[]).join(', ')} (QuickDraw) for\n` +
-          `${DEMO_STEPS} steps (about 7 minutes on 2 CPU cores with wasm), then sample 8 drawings per class and\n` +
+          `${DEMO_STEPS} steps (about 7 minutes on 2 CPU cores with wasm), then sample ${DEMO_SAMPLES} drawings per class and\n` +
           'write PNGs (real drawings on top, generated below) and the loss curve.',
         demoOptions,
       ),
@@ -47,12 +48,18 @@ export async function demoCommand(argv: readonly string[], io: CliIo): Promise<n
     io,
   );
   if (trained.code !== EXIT.ok || !trained.checkpoint) return trained.code;
+  // The classifier shipped with the pretrained model of the same classes judges the samples.
+  const judge = shippedClassifierDir({
+    classes: values.classes as string[],
+    heldOut: values.heldOut as number,
+  });
   const sampled = await runSampling(
     {
       checkpoint: trained.checkpoint,
       values: {
-        n: 8,
+        n: DEMO_SAMPLES,
         real: 8,
+        classifier: judge,
         seed: values.seed,
         temperature: 1,
         sampler: 'auto',
@@ -73,7 +80,10 @@ export async function demoCommand(argv: readonly string[], io: CliIo): Promise<n
   const lines = [
     '',
     `demo finished in ${formatDuration((performance.now() - t0) / 1000)}` +
-      (ev ? `: held-out ${ev.bitsPerDim.toFixed(3)} ± ${ev.ci95.toFixed(3)} bits/dim` : ''),
+      (ev ? `: held-out ${ev.bitsPerDim.toFixed(3)} ± ${ev.ci95.toFixed(3)} bits/dim` : '') +
+      (sampled.recognition
+        ? `; the classifier recognises ${formatShare(sampled.recognition.generated)} of the generated drawings (real: ${formatShare(sampled.recognition.real)})`
+        : ''),
     'real (top) and generated (bottom) drawings per class:',
     ...sampled.perClass.map((f) => `  ${rel(f)}`),
     `all classes:  ${rel(sampled.overview)}`,

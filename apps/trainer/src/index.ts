@@ -25,7 +25,7 @@ export {
   saveRunCheckpoint,
   type TrainProgress,
 } from './modelState';
-export { BLOG_LABELS, DEMO_CLASSES, DEMO_STEPS, PRESETS } from './options';
+export { BLOG_LABELS, DEMO_CLASSES, DEMO_SAMPLES, DEMO_STEPS, PRESETS } from './options';
 export { crc32, createRaster, drawLine, encodePng, type Raster } from './png';
 export { formatDuration, formatProgress, ProgressReporter, type ProgressState } from './progress';
 export {

@@ -1,5 +1,6 @@
 import { BACKEND_ORDER } from '@pixelcnn/backend';
 import { ACTIVATIONS, SAMPLERS } from '@pixelcnn/pixelcnn-dist';
+import { MODEL_NAMES } from '@pixelcnn/quickdraw-models';
 import type { OptionSpec, OptionValue } from './args';
 import type { DataSettings, RunSettings, TrainSettings } from './settings';
 
@@ -45,6 +46,9 @@ export const DEMO_CLASSES = ['apple', 'fish', 'house', 'rainbow'] as const;
  * 32 measured, plus the held-out evaluation and sampling; see apps/trainer/README.md).
  */
 export const DEMO_STEPS = 250;
+
+/** Drawings sampled per class at the end of the demo (and judged, when a classifier ships). */
+export const DEMO_SAMPLES = 16;
 
 /** The 20 classes of the blog post, by TFDS `quickdraw_bitmap` label. */
 export const BLOG_LABELS = [
@@ -537,7 +541,14 @@ export const sampleOptions: OptionSpec[] = [
     name: 'checkpoint',
     type: 'string',
     metavar: 'PATH',
-    description: 'a run dir, its checkpoints/ or one checkpoint (required)',
+    description: 'a run dir, its checkpoints/ or one checkpoint (this or --model)',
+    group: RUN,
+  },
+  {
+    name: 'model',
+    type: 'string',
+    metavar: 'NAME',
+    description: `a pretrained model of @pixelcnn/quickdraw-models instead of a checkpoint (${MODEL_NAMES.join(', ')}); output in runs/NAME/samples`,
     group: RUN,
   },
   {
@@ -583,6 +594,22 @@ export const sampleOptions: OptionSpec[] = [
     description: 'mixture-component temperature (1 = the model, 0 = most likely component)',
     default: 1,
     min: 0,
+    group: RUN,
+  },
+  {
+    name: 'snap-to-grid',
+    type: 'boolean',
+    description:
+      'feed each drawn pixel back as its integer level (off: the continuous draw, as TFP does)',
+    default: true,
+    group: RUN,
+  },
+  {
+    name: 'classifier',
+    type: 'string',
+    metavar: 'DIR|auto',
+    description:
+      "judge the samples: the share a classifier of the run's classes assigns to the class they were sampled for, next to its share for the real held-out drawings. DIR holds the classifier (trained on the run's training drawings and saved there when absent); auto = <run>/classifier",
     group: RUN,
   },
   {

@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { type PixelProgress, SAMPLERS } from '@pixelcnn/pixelcnn-dist';
+import { type PixelCNN, type PixelProgress, SAMPLERS } from '@pixelcnn/pixelcnn-dist';
 import { displayPixels, quantizePixels, RUN_LAYOUT } from '@pixelcnn/pixelcnn-dist/run';
-import { isClassName, resolveClassName } from '@pixelcnn/quickdraw-data';
+import { classLabel, isClassName, resolveClassName } from '@pixelcnn/quickdraw-data';
+import { MODEL_NAMES, type ModelInfo, modelInfo } from '@pixelcnn/quickdraw-models';
+import { loadModel, modelDir } from '@pixelcnn/quickdraw-models/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { formatHelp, type OptionValue, parseArgs, UsageError } from './args';
 import { ensureWritableDir, writeFileAtomic } from './atomic';
@@ -20,6 +22,13 @@ import {
 import { sampleOptions } from './options';
 import { encodePng } from './png';
 import { formatDuration } from './progress';
+import {
+  autoClassifierDir,
+  type RecognitionReport,
+  recogniseDrawings,
+  recognitionLines,
+} from './recognise';
+import type { RunSettings } from './settings';
 import { startBackend } from './trainCommand';
 
 /** pixelcnn-dist's samplers in order of preference for 'auto' (the first it registers). */
@@ -49,11 +58,13 @@ export function slug(name: string): string {
 const UNLABELLED = 'samples';
 
 /**
- * Which of a checkpoint's classes to sample (indices into its class list); a model trained
- * without labels has one group, 0.
+ * Which of a model's classes to sample (indices into its class list); a model trained without
+ * labels has one group, 0.
  */
-export function pickClasses(meta: CheckpointMeta, list: readonly string[] | undefined): number[] {
-  const classes = meta.settings.data.classes;
+export function pickClasses(
+  classes: readonly string[],
+  list: readonly string[] | undefined,
+): number[] {
   if (!classes.length) {
     if (list?.length)
       throw new UsageError('option --classes: the model was trained without labels; drop it');
@@ -79,8 +90,85 @@ export function pickClasses(meta: CheckpointMeta, list: readonly string[] | unde
   });
 }
 
+/** What is sampled: a checkpoint of a run, or a pretrained model of @pixelcnn/quickdraw-models. */
+interface ModelSource {
+  /** The data and network settings (as a run's) the samples and real drawings follow. */
+  settings: Pick<RunSettings, 'data' | 'model'>;
+  /** For titles and logs: 'step 250' or 'pretrained rainbow4'. */
+  label: string;
+  /** Default output directory. */
+  defaultOut: string;
+  /** Where `--classifier auto` looks (and trains one when nothing is there). */
+  classifierDir: string;
+  /** For samples.json. */
+  describe: Record<string, unknown>;
+  /** Run `fn` with the model (EMA weights of a checkpoint unless noEma), then free it. */
+  withModel<T>(noEma: boolean, fn: (dist: PixelCNN, weights: string) => Promise<T>): Promise<T>;
+}
+
+function checkpointSource(ckDir: string, meta: CheckpointMeta): ModelSource {
+  const runDir = runDirOf(ckDir);
+  return {
+    settings: meta.settings,
+    label: `step ${meta.progress.step}`,
+    defaultOut: path.join(runDir, RUN_LAYOUT.samples),
+    classifierDir: autoClassifierDir(runDir, meta.settings.data),
+    describe: { checkpoint: ckDir, step: meta.progress.step },
+    async withModel(noEma, fn) {
+      const { trainer } = await openCheckpoint(ckDir);
+      try {
+        const useEma = !noEma && trainer.ema !== undefined;
+        const what = `checkpoint step ${meta.progress.step}${useEma ? ', EMA weights' : ''}`;
+        return useEma
+          ? await trainer.withEmaWeights(() => fn(trainer.dist, what))
+          : await fn(trainer.dist, what);
+      } finally {
+        disposeTrainer(trainer);
+      }
+    },
+  };
+}
+
+function pretrainedSource(name: string, cwd: string): ModelSource {
+  let info: ModelInfo;
+  try {
+    info = modelInfo(name);
+  } catch {
+    throw new UsageError(
+      `option --model: no pretrained model '${name}'; @pixelcnn/quickdraw-models ships: ${MODEL_NAMES.join(', ') || 'none'}`,
+    );
+  }
+  const classes = [...info.classes];
+  return {
+    settings: {
+      data: {
+        classes,
+        tfdsLabels: classes.map((c) => classLabel(c)),
+        perClass: info.record.data.perClass,
+        heldOut: info.record.data.heldOut,
+      },
+      model: info.config,
+    },
+    label: `pretrained ${name}`,
+    defaultOut: path.join(cwd, 'runs', name, RUN_LAYOUT.samples),
+    classifierDir: path.join(modelDir(name), 'classifier'),
+    describe: { model: name, commit: info.record.commit },
+    async withModel(_noEma, fn) {
+      const dist = await loadModel(name);
+      try {
+        return await fn(dist, `pretrained model '${name}' (@pixelcnn/quickdraw-models)`);
+      } finally {
+        dist.dispose();
+      }
+    },
+  };
+}
+
 export interface SampleRequest {
-  checkpoint: string;
+  /** A run dir, its checkpoints/ or one checkpoint ... */
+  checkpoint?: string;
+  /** ... or the name of a pretrained model of @pixelcnn/quickdraw-models. */
+  model?: string;
   values: Record<string, OptionValue>;
   /** Skip starting a backend (the caller did). */
   backendReady?: boolean;
@@ -88,6 +176,8 @@ export interface SampleRequest {
 
 export interface SampleResult {
   outDir: string;
+  /** With --classifier: the share of the samples recognised as their class. */
+  recognition?: RecognitionReport;
   perClass: string[];
   overview: string;
   seconds: number;
@@ -100,30 +190,30 @@ export interface SampleResult {
 export async function runSampling(req: SampleRequest, io: CliIo): Promise<SampleResult> {
   const log = (s: string) => io.stdout.write(`${s}\n`);
   const v = req.values;
-  let ckDir: string;
-  let meta: CheckpointMeta;
-  try {
-    ckDir = await resolveIntactCheckpoint(
-      path.resolve(io.cwd, req.checkpoint),
-      (dir) =>
-        `pixelcnn sample --checkpoint ${path.relative(io.cwd, dir) || '.'} (and your other options)`,
-    );
-    meta = readCheckpointMeta(ckDir);
-  } catch (e) {
-    throw new CliError(`--checkpoint: ${(e as Error).message}`);
+  let source: ModelSource;
+  if (req.model !== undefined) {
+    source = pretrainedSource(req.model, io.cwd);
+  } else {
+    try {
+      const ckDir = await resolveIntactCheckpoint(
+        path.resolve(io.cwd, req.checkpoint ?? ''),
+        (dir) =>
+          `pixelcnn sample --checkpoint ${path.relative(io.cwd, dir) || '.'} (and your other options)`,
+      );
+      source = checkpointSource(ckDir, readCheckpointMeta(ckDir));
+    } catch (e) {
+      throw new CliError(`--checkpoint: ${(e as Error).message}`);
+    }
   }
-  const picked = pickClasses(meta, v.classes as string[] | undefined);
+  const settings = source.settings;
+  const picked = pickClasses(settings.data.classes, v.classes as string[] | undefined);
   const sampler = chooseSampler(v.sampler as string);
   const n = v.n as number;
   const realCount = v.real as number;
   const outDir = ensureWritableDir(
-    path.resolve(
-      io.cwd,
-      (v.out as string | undefined) ?? path.join(runDirOf(ckDir), RUN_LAYOUT.samples),
-    ),
+    path.resolve(io.cwd, (v.out as string | undefined) ?? source.defaultOut),
     'output directory (--out)',
   );
-  const settings = meta.settings;
   const high = settings.model.high ?? 255;
   const [H, W, C] = settings.model.imageShape;
   const groupName = (c: number) => settings.data.classes[c] ?? UNLABELLED;
@@ -163,29 +253,28 @@ export async function runSampling(req: SampleRequest, io: CliIo): Promise<Sample
   }
 
   if (!req.backendReady) await startBackend(v, log);
-  const { trainer } = await openCheckpoint(ckDir);
   const t0 = performance.now();
   let images: Float32Array;
   try {
-    const useEma = (v.ema as boolean) && trainer.ema !== undefined;
-    const total = n * picked.length;
-    log(
-      `sampling ${n} per class x ${picked.length} classes with the '${sampler}' sampler ` +
-        `(checkpoint step ${meta.progress.step}${useEma ? ', EMA weights' : ''}, seed ${v.seed}, temperature ${v.temperature}) ...`,
-    );
-    const labels = new Int32Array(total);
-    picked.forEach((c, k) => {
-      labels.fill(c, k * n, (k + 1) * n);
-    });
-    const conditional = settings.model.conditionalShape != null;
-    let lastRow = -1;
-    const run = async () => {
+    images = await source.withModel(!(v.ema ?? true), async (dist, weights) => {
+      const total = n * picked.length;
+      log(
+        `sampling ${n} per class x ${picked.length} classes with the '${sampler}' sampler ` +
+          `(${weights}, seed ${v.seed}, temperature ${v.temperature}) ...`,
+      );
+      const labels = new Int32Array(total);
+      picked.forEach((c, k) => {
+        labels.fill(c, k * n, (k + 1) * n);
+      });
+      const conditional = settings.model.conditionalShape != null;
+      let lastRow = -1;
       const cond = conditional ? tf.tensor1d(labels, 'int32') : undefined;
       try {
-        const out = await trainer.dist.sample(total, {
+        const out = await dist.sample(total, {
           conditionalInput: cond,
           seed: v.seed as number,
           temperature: v.temperature as number,
+          snapToGrid: (v.snapToGrid as boolean | undefined) ?? true,
           sampler,
           signal: io.signal,
           onPixel: (p: PixelProgress) => {
@@ -203,13 +292,10 @@ export async function runSampling(req: SampleRequest, io: CliIo): Promise<Sample
       } finally {
         cond?.dispose();
       }
-    };
-    images = useEma ? await trainer.withEmaWeights(run) : await run();
+    });
   } catch (e) {
     if (io.signal?.aborted) throw new CliError('sampling interrupted', EXIT.interrupted);
     throw e;
-  } finally {
-    disposeTrainer(trainer);
   }
   const seconds = (performance.now() - t0) / 1000;
   const px = H * W * C;
@@ -248,6 +334,35 @@ export async function runSampling(req: SampleRequest, io: CliIo): Promise<Sample
     writeFileAtomic(file, encodePng(png));
     perClass.push(file);
   });
+  let recognition: RecognitionReport | undefined;
+  if (v.classifier) {
+    const all = new Uint8Array(picked.length * n * px);
+    const intended = new Int32Array(picked.length * n);
+    picked.forEach((c, k) => {
+      for (let j = 0; j < n; j++) {
+        all.set(generated(k, j), (k * n + j) * px);
+        intended[k * n + j] = c;
+      }
+    });
+    const where =
+      v.classifier === 'auto' ? source.classifierDir : path.resolve(io.cwd, v.classifier as string);
+    recognition = await recogniseDrawings({
+      settings,
+      generated: all,
+      intended,
+      picked,
+      where,
+      access: {
+        data: v.data as string | undefined,
+        cacheDir: v.cacheDir as string | undefined,
+        env: io.env,
+        cwd: io.cwd,
+        log,
+      },
+      log,
+    });
+    for (const line of recognitionLines(recognition)) log(line);
+  }
   const overviewCells: Uint8Array[] = [];
   picked.forEach((_, k) => {
     for (let j = 0; j < n; j++) overviewCells.push(generated(k, j));
@@ -261,15 +376,15 @@ export async function runSampling(req: SampleRequest, io: CliIo): Promise<Sample
         cols: n,
         scale: 2,
         rowLabels: picked.map(groupName),
-        title: `samples, step ${meta.progress.step}`,
+        title: `samples, ${source.label}`,
       }),
     ),
   );
   fs.writeFileSync(
     path.join(outDir, 'samples.json'),
-    `${JSON.stringify({ checkpoint: ckDir, step: meta.progress.step, sampler, seed: v.seed, temperature: v.temperature, n, classes: picked.map(groupName), seconds }, null, 2)}\n`,
+    `${JSON.stringify({ ...source.describe, sampler, seed: v.seed, temperature: v.temperature, snapToGrid: v.snapToGrid ?? true, n, classes: picked.map(groupName), seconds, recognition }, null, 2)}\n`,
   );
-  return { outDir, perClass, overview, seconds };
+  return { outDir, perClass, overview, seconds, recognition };
 }
 
 /** `pixelcnn sample --checkpoint PATH [options]`. */
@@ -279,7 +394,7 @@ export async function sampleCommand(argv: readonly string[], io: CliIo): Promise
     io.stdout.write(
       formatHelp(
         'pixelcnn sample',
-        'Draw new drawings per class from a checkpoint: one PNG per class (real drawings on top,\ngenerated below) and overview.png with every class.',
+        'Draw new drawings per class from a checkpoint or a pretrained model: one PNG per class (real\ndrawings on top, generated below) and overview.png with every class.',
         sampleOptions,
         'Example:\n  pixelcnn sample --checkpoint runs/demo --n 8 --seed 3 --temperature 0.8',
       ),
@@ -292,11 +407,12 @@ export async function sampleCommand(argv: readonly string[], io: CliIo): Promise
     );
   }
   const checkpoint = parsed.values.checkpoint as string | undefined;
-  if (!checkpoint)
+  const model = parsed.values.model as string | undefined;
+  if (!checkpoint === !model)
     throw new UsageError(
-      "'pixelcnn sample' needs --checkpoint PATH (a run directory or a checkpoint)",
+      `'pixelcnn sample' needs --checkpoint PATH (a run directory or a checkpoint) or --model NAME (pretrained: ${MODEL_NAMES.join(', ') || 'none shipped'}), one of them`,
     );
-  const r = await runSampling({ checkpoint, values: parsed.values }, io);
+  const r = await runSampling({ checkpoint, model, values: parsed.values }, io);
   const rel = (p: string) => path.relative(io.cwd, p) || '.';
   io.stdout.write(`sampled in ${formatDuration(r.seconds)}; wrote:\n`);
   for (const f of [...r.perClass, r.overview]) io.stdout.write(`  ${rel(f)}\n`);

@@ -10,7 +10,7 @@ export { camelCase, type OptionValue, parseArgs, UsageError } from './args';
 export type { ExampleOrder, RawExamples, TrainingData } from './arrayData';
 export { EVAL_SEED, evaluateBitsPerDim } from './evaluation';
 export type { CheckpointMeta, TrainProgress } from './modelState';
-export { DEMO_CLASSES, DEMO_STEPS, PRESETS, trainOptions } from './options';
+export { DEMO_CLASSES, DEMO_SAMPLES, DEMO_STEPS, PRESETS, trainOptions } from './options';
 export {
   applyPreset,
   type DataSettings,

@@ -1,0 +1,24 @@
+import { BACKEND_ENV } from '@pixelcnn/backend';
+import { describeBackends, expectReadmeShows, quickdrawDir } from '@pixelcnn/backend/testing';
+import { afterEach, expect, it, vi } from 'vitest';
+import { main as classifierExample } from '../examples/classifier';
+
+describeBackends(
+  'README examples',
+  ({ backend }) => {
+    afterEach(() => vi.unstubAllEnvs());
+
+    it('the classifier example learns two classes and is shown verbatim in the README', async () => {
+      vi.stubEnv(BACKEND_ENV, backend); // main()'s initBackend() takes this block's backend
+      const judged = await classifierExample(quickdrawDir());
+      expect(judged.n).toBeGreaterThan(80);
+      expect(judged.share).toBeGreaterThan(0.9);
+      expectReadmeShows(
+        new URL('../README.md', import.meta.url).pathname,
+        new URL('../examples/classifier.ts', import.meta.url).pathname,
+      );
+    });
+  },
+  // the cpu backend's conv weight gradient is pathological (minutes for this training)
+  { only: ['wasm'] },
+);
