@@ -1,8 +1,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { conv2dBackpropFilterIm2col } from './conv2dBackpropFilterIm2col';
+import { conv2dBackpropFilterTaps } from './conv2dBackpropFilterTaps';
 import { type ConvGradientAttrs, gradientConvInfo } from './convGradientInfo';
 import { type KernelArgs, withKernelScope } from './kernelScope';
-import { IM2COL_MAX_BATCH, wasmConvAlgorithms } from './wasmConvAlgorithms';
+import { wasmConvAlgorithms } from './wasmConvAlgorithms';
 
 interface Conv2DBackpropFilterAttrs extends ConvGradientAttrs {
   filterShape: [number, number, number, number];
@@ -24,7 +24,7 @@ interface Conv2DBackpropFilterAttrs extends ConvGradientAttrs {
  * (strides, pad 'same' | 'valid' | number | explicit, dimRoundingMode, filterShape
  * `[kh, kw, C, O]`). NHWC only (the wasm Conv2D is NHWC only too). It serves both conv2d's and
  * conv2dTranspose's filter gradients (tfjs calls it with x = the upstream gradient there).
- * At small batches {@link conv2dBackpropFilterIm2col} computes it instead (see `wasmConvAlgorithms`).
+ * By default {@link conv2dBackpropFilterTaps} computes it instead (see `wasmConvAlgorithms`).
  */
 export function conv2dBackpropFilterWasm({
   inputs,
@@ -40,7 +40,7 @@ export function conv2dBackpropFilterWasm({
   const xShape = x.shape as [number, number, number, number];
   const shapes = `x [${x.shape}] and filter [${a.filterShape}]`;
   const info = gradientConvInfo(fn, xShape, a.filterShape, a, dy, shapes);
-  const { batchSize, inHeight, inWidth, inChannels, outChannels, outHeight, outWidth } = info;
+  const { inHeight, inWidth, inChannels, outChannels, outHeight, outWidth } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const top = info.padInfo.top;
   const left = info.padInfo.left;
@@ -49,10 +49,9 @@ export function conv2dBackpropFilterWasm({
   const right = Math.max(0, (outWidth - 1) * sw + kw - 1 - left - (inWidth - 1));
 
   return withKernelScope(backend, 'wasm', fn, (k) => {
-    // small batches: one im2col matrix product (the conv below starves on few input channels)
-    const algorithm = wasmConvAlgorithms().backpropFilter;
-    if (algorithm === 'im2col' || (algorithm === 'auto' && batchSize <= IM2COL_MAX_BATCH))
-      return conv2dBackpropFilterIm2col(k, backend, x, dy, info);
+    // by default one matmul per tap (the conv below starves on few images)
+    if (wasmConvAlgorithms().backpropFilter === 'taps')
+      return conv2dBackpropFilterTaps(k, backend, x, dy, info);
     const xT = k.transpose(x, [3, 1, 2, 0]); // [C, H, W, B]
     const dyT = k.transpose(dy, [1, 2, 0, 3]); // [outH, outW, B, O]
     const conv = k.run(

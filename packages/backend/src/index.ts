@@ -10,7 +10,6 @@ export {
   WASM_THREADS_ENV,
 } from './initBackend';
 export {
-  IM2COL_MAX_BATCH,
   setWasmConvAlgorithms,
   type WasmConvAlgorithms,
   wasmConvAlgorithms,

@@ -5,10 +5,10 @@ afterEach(() => {
   setWasmConvAlgorithms('default');
 });
 
-it('defaults to polyphase and auto, sets one kernel at a time, returns the previous choice', () => {
-  expect(wasmConvAlgorithms()).toEqual({ backpropInput: 'polyphase', backpropFilter: 'auto' });
+it('defaults to polyphase and taps, sets one kernel at a time, returns the previous choice', () => {
+  expect(wasmConvAlgorithms()).toEqual({ backpropInput: 'polyphase', backpropFilter: 'taps' });
   const previous = setWasmConvAlgorithms({ backpropFilter: 'conv' });
-  expect(previous).toEqual({ backpropInput: 'polyphase', backpropFilter: 'auto' });
+  expect(previous).toEqual({ backpropInput: 'polyphase', backpropFilter: 'taps' });
   expect(wasmConvAlgorithms()).toEqual({ backpropInput: 'polyphase', backpropFilter: 'conv' });
   setWasmConvAlgorithms({ backpropInput: 'zero-insertion' });
   expect(wasmConvAlgorithms()).toEqual({
@@ -26,5 +26,5 @@ it('names the kernel and the allowed choices on a bad choice, and keeps the curr
   expect(() => setWasmConvAlgorithms({ conv2d: 'x' } as never)).toThrow(
     "unknown kernel 'conv2d' (known: backpropInput, backpropFilter)",
   );
-  expect(wasmConvAlgorithms()).toEqual({ backpropInput: 'polyphase', backpropFilter: 'auto' });
+  expect(wasmConvAlgorithms()).toEqual({ backpropInput: 'polyphase', backpropFilter: 'taps' });
 });

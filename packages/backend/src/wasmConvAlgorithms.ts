@@ -8,26 +8,24 @@
  *   sub-filters, interleaved: no multiplications by inserted zeros; the flipped filter built in
  *   JS) or `'zero-insertion'` (one convolution of dy with zeros inserted between its rows and
  *   columns, stride^2 times the work, and the filter flipped by the wasm Reverse + Transpose).
- * - `backpropFilter` (`Conv2DBackpropFilter`): `'im2col'` (one matrix product of the patches
- *   of x and dy, at XNNPACK matmul speed), `'conv'` (a dilated convolution with the batch as the
- *   contraction axis: starved at small batches, where XNNPACK sees one input channel), or
- *   `'auto'` (im2col below a batch of {@link IM2COL_MAX_BATCH} + 1, else conv; measured in
- *   bench `kernels`).
+ * - `backpropFilter` (`Conv2DBackpropFilter`): `'taps'` (one XNNPACK matrix product per filter
+ *   tap, over views of x's phases: im2col without building the patch matrix) or `'conv'` (a
+ *   dilated convolution with the batch as the contraction axis: starved at small batches, where
+ *   XNNPACK sees one input channel). Measured in bench `kernels`: taps is the faster or within a
+ *   few percent at every shape of both networks, batch 1 to 32.
  */
 export interface WasmConvAlgorithms {
   backpropInput: 'polyphase' | 'zero-insertion';
-  backpropFilter: 'auto' | 'im2col' | 'conv';
+  backpropFilter: 'taps' | 'conv';
 }
 
-const DEFAULTS: WasmConvAlgorithms = { backpropInput: 'polyphase', backpropFilter: 'auto' };
+const DEFAULTS: WasmConvAlgorithms = { backpropInput: 'polyphase', backpropFilter: 'taps' };
 
-/** The largest batch at which `backpropFilter: 'auto'` takes im2col. */
-export const IM2COL_MAX_BATCH = 8;
 let current: WasmConvAlgorithms = { ...DEFAULTS };
 
 const CHOICES: { [K in keyof WasmConvAlgorithms]: readonly WasmConvAlgorithms[K][] } = {
   backpropInput: ['polyphase', 'zero-insertion'],
-  backpropFilter: ['auto', 'im2col', 'conv'],
+  backpropFilter: ['taps', 'conv'],
 };
 
 /** The formulations in use now. */
