@@ -9,6 +9,7 @@ export {
   initBackend,
   WASM_THREADS_ENV,
 } from './initBackend';
+export { PIXELCNN_FUSED_KERNELS } from './pixelCnnKernelsWasm';
 export {
   setWasmConvAlgorithms,
   type WasmConvAlgorithms,

@@ -7,6 +7,7 @@ import {
 } from './conv2dBackpropInputWasm';
 import { registerConv2dGradient } from './conv2dGradient';
 import { COPY_KERNELS_WASM, rememberStockCopyKernel } from './copyKernelsWasm';
+import { PIXELCNN_KERNELS_WASM } from './pixelCnnKernelsWasm';
 import { unsortedSegmentSumWasmConfig } from './unsortedSegmentSumWasm';
 import { registerZeroGradients } from './zeroGradients';
 
@@ -20,6 +21,10 @@ export const WASM_TRAINING_KERNELS = [
   'SplitV',
   'Concat',
   'Identity',
+  'PixelCnnNegConcat',
+  'PixelCnnNegConcatGrad',
+  'PixelCnnGate',
+  'PixelCnnGateGrad',
 ] as const;
 
 const OURS: readonly tf.KernelConfig[] = [
@@ -28,6 +33,7 @@ const OURS: readonly tf.KernelConfig[] = [
   unsortedSegmentSumWasmConfig,
   batchMatMulWasmConfig,
   ...COPY_KERNELS_WASM,
+  ...PIXELCNN_KERNELS_WASM,
 ];
 
 /** Stock kernels we wrap or keep for cases ours hands back. */
@@ -47,7 +53,7 @@ const isOurs = (config: tf.KernelConfig | undefined, ours: tf.KernelConfig): boo
  * Make the wasm backend able to train a PixelCNN++ (and fast at it). Registers, for backend
  * 'wasm':
  * - `Conv2DBackpropFilter` (missing in tfjs 4.22: the weight gradient of conv2d and
- *   conv2dTranspose threw), built from Transpose + a dilated Conv2D + Slice;
+ *   conv2dTranspose threw), one XNNPACK matmul per filter tap over views of x;
  * - `Conv2DBackpropInput`, replacing the stock naive loop with one XNNPACK Conv2D of the
  *   zero-inserted dy and the flipped filter (also conv2dTranspose's forward pass);
  * - `UnsortedSegmentSum` (missing; `tf.gather`'s gradient), as a one-hot matrix product;
@@ -56,6 +62,9 @@ const isOurs = (config: tf.KernelConfig | undefined, ours: tf.KernelConfig): boo
  * - `Slice`, `SplitV`, `Concat` reading the wasm heap in place (the stock Slice copies its whole
  *   input first) and copying short rows with a loop; `Identity` sharing its input's buffer
  *   (reference counted) instead of copying it: every tensor saved for a gradient is a clone;
+ * - PixelCNN++'s fused elementwise kernels (concat_elu's negate-and-concat and the gate, each
+ *   with its gradient; see `pixelCnnKernelsWasm.ts`), which `@pixelcnn/gated-resnet` uses where
+ *   they are registered;
  * and, for every backend (gradients are global): zero gradients for comparison and logical ops
  * (`tf.where(tf.greater(w, 0), ...)` on a gradient path), and conv2d gradients for dilations
  * and numeric pads with a dimRoundingMode (both wrong or refused in tfjs 4.22).

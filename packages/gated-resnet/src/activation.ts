@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { check, isPositiveInt, isTensor } from './errors';
+import { negConcat } from './fused';
 
 /** Nonlinearities of the gated resnet (TFP `resnet_activation`; PixelCNN++ uses 'concat_elu'). */
 export type Activation = 'concat_elu' | 'elu' | 'relu';
@@ -16,8 +17,9 @@ function checkActivation(fn: string, a: unknown): asserts a is Activation {
 
 /**
  * Apply an activation on the last axis. 'concat_elu' (PixelCNN++ nn.py `concat_elu`) is
- * `elu(concat([x, -x], -1))` and doubles the channels: `[..., C] -> [..., 2C]`; 'elu' and 'relu'
- * keep the shape.
+ * `elu(concat([x, -x], -1))` and doubles the channels: `[..., C] -> [..., 2C]` (the concat of x and
+ * -x is one fused kernel where the backend registers it, see {@link FUSED_KERNELS}); 'elu' and
+ * 'relu' keep the shape.
  */
 export function applyActivation(x: tf.Tensor, a: Activation): tf.Tensor {
   const fn = 'applyActivation';
@@ -26,7 +28,7 @@ export function applyActivation(x: tf.Tensor, a: Activation): tf.Tensor {
   return tf.tidy(() => {
     switch (a) {
       case 'concat_elu':
-        return tf.elu(tf.concat([x, tf.neg(x)], -1));
+        return tf.elu(negConcat(x));
       case 'elu':
         return tf.elu(x);
       case 'relu':

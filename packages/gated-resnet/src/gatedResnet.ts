@@ -2,6 +2,7 @@ import { type ConvParams, dense, type LayerCallOptions, nin } from '@pixelcnn/ma
 import * as tf from '@tensorflow/tfjs-core';
 import { activationWidth, applyActivation } from './activation';
 import { check, fmt, isTensor } from './errors';
+import { gate } from './fused';
 import type { GatedResnetParams } from './gatedResnetParams';
 
 /**
@@ -37,8 +38,8 @@ export interface GatedResnetOptions {
  * c1 = conv(act(x), conv1) [+ nin(act(skip), skip)]
  * c1 = dropout(act(c1))                   // only when training && dropoutP > 0
  * c2 = conv(c1, conv2) [+ dense(h, cond)] // [B, H, W, 2F]; h's projection broadcast over H, W
- * a, b = c2[..., :F], c2[..., F:]          // two slices (no SplitV: it is slow on wasm)
- * out = x + a * sigmoid(b)
+ * a, b = c2[..., :F], c2[..., F:]
+ * out = x + a * sigmoid(b)                // fused where the backend has the kernels (gate)
  * ```
  *
  * `x [B, H, W, F] -> [B, H, W, F]`. Causality is whatever `conv` provides: the block adds no
@@ -89,16 +90,6 @@ export function conditionProjection(h: tf.Tensor2D, p: GatedResnetParams): tf.Te
   return tf.tidy(() => {
     const proj = dense(h, p.cond!); // [B|1, 2F]
     return tf.reshape(proj, [proj.shape[0], 1, 1, 2 * p.channels]) as tf.Tensor4D;
-  });
-}
-
-/** The gate: `x + a * sigmoid(b)` with `a, b` the two halves of `c2 [..., 2F]` (x `[..., F]`). */
-export function gate(x: tf.Tensor4D, c2: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() => {
-    const F = x.shape[3];
-    const a = tf.slice(c2, [0, 0, 0, 0], [-1, -1, -1, F]); // [B, H, W, F]
-    const b = tf.slice(c2, [0, 0, 0, F], [-1, -1, -1, F]); // [B, H, W, F]
-    return tf.add(x, tf.mul(a, tf.sigmoid(b)));
   });
 }
 

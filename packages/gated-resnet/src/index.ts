@@ -1,9 +1,9 @@
 export { ACTIVATIONS, type Activation, activationWidth, applyActivation } from './activation';
+export { FUSED_KERNELS, gate, negConcat } from './fused';
 export {
   type ConvFn,
   conditionProjection,
   type GatedResnetOptions,
-  gate,
   gatedResnet,
   gatedResnetHidden,
 } from './gatedResnet';
