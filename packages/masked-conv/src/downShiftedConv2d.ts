@@ -11,8 +11,9 @@ export interface ShiftedConvOptions extends LayerCallOptions {
 
 /**
  * Down-shifted convolution (PixelCNN++ nn.py `down_shifted_conv2d`): pad `kh-1` rows on top and
- * `(kw-1)/2` columns on each side, then a VALID conv with the exact `[kh, kw]` kernel (default
- * PixelCNN++ size `[2, 3]`; `kw` must be odd). `[B, H, W, inC] -> [B, H/s, W/s, outC]`.
+ * `(kw-1)/2` columns on each side (the conv's explicit padding), then a VALID conv with the exact
+ * `[kh, kw]` kernel (default PixelCNN++ size `[2, 3]`; `kw` must be odd).
+ * `[B, H, W, inC] -> [B, H/s, W/s, outC]`.
  *
  * Causality: output `(r, c)` (stride 1) sees input rows `r-kh+1 .. r` and columns
  * `c-(kw-1)/2 .. c+(kw-1)/2`, never a row below `r`; with stride 2, output `(i, j)` sees rows
@@ -35,21 +36,25 @@ export function downShiftedConv2d(
     () => `kernel width must be odd (centred columns), got kernelSize [${kh}, ${kw}]`,
   );
   const side = (kw - 1) / 2;
-  return tf.tidy(() => {
-    const padded = tf.pad(x, [
-      [0, 0],
-      [kh - 1, 0],
-      [side, side],
-      [0, 0],
-    ]) as tf.Tensor4D; // [B, H+kh-1, W+kw-1, inC]
-    return runLinear(p, 3, (w) => tf.conv2d(padded, w as tf.Tensor4D, strides, 'valid'), o);
-  }) as tf.Tensor4D;
+  // the padding inside the conv (no padded copy of x, and no slice of its gradient)
+  const pad: tf.backend_util.ExplicitPadding = [
+    [0, 0],
+    [kh - 1, 0],
+    [side, side],
+    [0, 0],
+  ];
+  return runLinear(
+    p,
+    3,
+    (w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, strides, pad),
+    o,
+  ) as tf.Tensor4D;
 }
 
 /**
  * Down-right-shifted convolution (PixelCNN++ nn.py `down_right_shifted_conv2d`): pad `kh-1` rows on
- * top and `kw-1` columns on the left, then a VALID conv with the exact `[kh, kw]` kernel (default
- * `[2, 2]`). `[B, H, W, inC] -> [B, H/s, W/s, outC]`.
+ * top and `kw-1` columns on the left (the conv's explicit padding), then a VALID conv with the
+ * exact `[kh, kw]` kernel (default `[2, 2]`). `[B, H, W, inC] -> [B, H/s, W/s, outC]`.
  *
  * Causality: output `(r, c)` (stride 1) sees rows `r-kh+1 .. r` and columns `c-kw+1 .. c`; with
  * stride 2, output `(i, j)` sees rows `<= 2i`, columns `<= 2j`. Apply {@link rightShift} to the
@@ -65,13 +70,16 @@ export function downRightShiftedConv2d(
   const strides = checkStrides12(fn, o.strides ?? 1);
   checkEvenForStride2(fn, x, strides);
   const [kh, kw] = p.kernelSize;
-  return tf.tidy(() => {
-    const padded = tf.pad(x, [
-      [0, 0],
-      [kh - 1, 0],
-      [kw - 1, 0],
-      [0, 0],
-    ]) as tf.Tensor4D; // [B, H+kh-1, W+kw-1, inC]
-    return runLinear(p, 3, (w) => tf.conv2d(padded, w as tf.Tensor4D, strides, 'valid'), o);
-  }) as tf.Tensor4D;
+  const pad: tf.backend_util.ExplicitPadding = [
+    [0, 0],
+    [kh - 1, 0],
+    [kw - 1, 0],
+    [0, 0],
+  ];
+  return runLinear(
+    p,
+    3,
+    (w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, strides, pad),
+    o,
+  ) as tf.Tensor4D;
 }

@@ -34,15 +34,21 @@ export function downShiftedDeconv2d(
     () => `kernel width must be odd (centred columns), got kernelSize [${kh}, ${kw}]`,
   );
   const [b, h, w] = x.shape;
-  const full: [number, number, number, number] = [b, s * h + kh - 1, s * w + kw - 1, p.outChannels];
+  const out: [number, number, number, number] = [b, s * h, s * w, p.outChannels];
   const side = (kw - 1) / 2;
+  // The VALID transposed conv [B, sH + kh - 1, sW + kw - 1, outC] cropped to rows [0, sH) and
+  // columns [side, side + sW): the crop as the conv's explicit padding (no slice, no pad of its
+  // gradient).
+  const crop: tf.backend_util.ExplicitPadding = [
+    [0, 0],
+    [0, kh - 1],
+    [side, side],
+    [0, 0],
+  ];
   return runLinear(
     p,
     2,
-    (k) => {
-      const y = tf.conv2dTranspose(x as tf.Tensor4D, k as tf.Tensor4D, full, s, 'valid');
-      return tf.slice(y, [0, 0, side, 0], [-1, s * h, s * w, -1]); // [B, sH, sW, outC]
-    },
+    (k) => tf.conv2dTranspose(x as tf.Tensor4D, k as tf.Tensor4D, out, s, crop),
     o,
   ) as tf.Tensor4D;
 }
@@ -64,14 +70,17 @@ export function downRightShiftedDeconv2d(
   const s = checkStrides12(fn, o.strides ?? 2);
   const [kh, kw] = p.kernelSize;
   const [b, h, w] = x.shape;
-  const full: [number, number, number, number] = [b, s * h + kh - 1, s * w + kw - 1, p.outChannels];
+  const out: [number, number, number, number] = [b, s * h, s * w, p.outChannels];
+  const crop: tf.backend_util.ExplicitPadding = [
+    [0, 0],
+    [0, kh - 1],
+    [0, kw - 1],
+    [0, 0],
+  ]; // the first sH rows and sW columns of the VALID transposed conv
   return runLinear(
     p,
     2,
-    (k) => {
-      const y = tf.conv2dTranspose(x as tf.Tensor4D, k as tf.Tensor4D, full, s, 'valid');
-      return tf.slice(y, [0, 0, 0, 0], [-1, s * h, s * w, -1]); // [B, sH, sW, outC]
-    },
+    (k) => tf.conv2dTranspose(x as tf.Tensor4D, k as tf.Tensor4D, out, s, crop),
     o,
   ) as tf.Tensor4D;
 }
