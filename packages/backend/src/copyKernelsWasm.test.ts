@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
+import { reducePermutation } from './copyKernelsWasm';
 import { describeBackends } from './testing/describeBackends';
 
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
@@ -127,5 +128,87 @@ describeBackends('Identity (wasm: shares the buffer, reference counted)', () => 
     expect(Array.from(await b.data())).toEqual([1, 2, 3, 4]);
     expect(Array.from(await d.data())).toEqual([2, 3, 4, 5]);
     tf.dispose([b, d]);
+  });
+});
+
+/** out = x transposed by perm, by index arithmetic. */
+function transposeRef(x: number[], shape: number[], perm: number[]): number[] {
+  const out = perm.map((a) => shape[a]);
+  const xs = stridesOf(shape);
+  const os = stridesOf(out);
+  return Array.from({ length: prod(shape) }, (_, i) => {
+    let off = 0;
+    for (let k = 0; k < out.length; k++) off += (Math.floor(i / os[k]) % out[k]) * xs[perm[k]];
+    return x[off];
+  });
+}
+
+it('reducePermutation merges neighbouring axes and drops size-1 ones', () => {
+  expect(reducePermutation([32, 28, 28, 64], [3, 0, 1, 2])).toEqual({
+    shape: [32 * 28 * 28, 64],
+    perm: [1, 0],
+  });
+  expect(reducePermutation([2, 3, 4], [0, 2, 1])).toEqual({ shape: [2, 3, 4], perm: [0, 2, 1] });
+  expect(reducePermutation([5, 1, 7], [1, 2, 0])).toEqual({ shape: [5, 7], perm: [1, 0] });
+  expect(reducePermutation([2, 3, 4, 5], [0, 1, 2, 3])).toEqual({ shape: [120], perm: [0] });
+  expect(reducePermutation([2, 3, 4], [2, 0, 1])).toEqual({ shape: [6, 4], perm: [1, 0] });
+  expect(reducePermutation([2, 3, 4, 5], [3, 1, 2, 0])).toEqual({
+    shape: [2, 12, 5],
+    perm: [2, 1, 0],
+  });
+});
+
+describeBackends('Transpose (wasm: batched 2-D swaps copied in JS)', () => {
+  it('transposes any shape by any permutation like the index arithmetic says (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        shapeArb.chain((shape) =>
+          fc.tuple(
+            fc.constant(shape),
+            fc.shuffledSubarray(
+              shape.map((_, i) => i),
+              { minLength: shape.length, maxLength: shape.length },
+            ),
+            fc.constantFrom<'float32' | 'int32' | 'bool'>('float32', 'int32', 'bool'),
+          ),
+        ),
+        async ([shape, perm, dtype]) => {
+          const x = Array.from({ length: prod(shape) }, (_, i) =>
+            dtype === 'bool' ? (i % 3 === 0 ? 1 : 0) : i * 3 - 7,
+          );
+          const t = tf.tensor(x, shape, dtype);
+          const y = tf.transpose(t, perm);
+          expect(y.shape).toEqual(perm.map((a) => shape[a]));
+          expect(Array.from(await y.data())).toEqual(transposeRef(x, shape, perm));
+          tf.dispose([t, y]);
+        },
+      ),
+      { numRuns: 200, seed: 20261206 },
+    );
+  });
+
+  it('a large matrix (more rows than a block, odd sizes) and a batch of them', async () => {
+    for (const [shape, perm] of [
+      [
+        [1000, 37],
+        [1, 0],
+      ],
+      [
+        [3, 101, 19],
+        [0, 2, 1],
+      ],
+      [
+        [2, 17, 33, 5],
+        [3, 0, 1, 2],
+      ],
+    ] as [number[], number[]][]) {
+      const x = Array.from({ length: prod(shape) }, (_, i) => Math.sin(i));
+      const t = tf.tensor(x, shape);
+      const y = tf.transpose(t, perm);
+      expect(Array.from(await y.data())).toEqual(
+        Array.from(new Float32Array(transposeRef(x, shape, perm))),
+      );
+      tf.dispose([t, y]);
+    }
   });
 });

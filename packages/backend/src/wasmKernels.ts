@@ -21,6 +21,7 @@ export const WASM_TRAINING_KERNELS = [
   'SplitV',
   'Concat',
   'Identity',
+  'Transpose',
   'PixelCnnNegConcat',
   'PixelCnnNegConcatGrad',
   'PixelCnnGate',
@@ -44,6 +45,7 @@ const REMEMBER: Record<string, (config: tf.KernelConfig) => void> = {
   SplitV: rememberStockCopyKernel,
   Concat: rememberStockCopyKernel,
   Identity: rememberStockCopyKernel,
+  Transpose: rememberStockCopyKernel,
 };
 
 const isOurs = (config: tf.KernelConfig | undefined, ours: tf.KernelConfig): boolean =>
