@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type TensorInput, toFloatTensor } from './inputs';
 import { backendMemoryLimit, fitMicroBatch } from './memory';
 import { normalizedLayers } from './network';
+import { applyGradientsInChunks } from './optimizerUpdate';
 import type { PixelCNN } from './pixelCnn';
 import { checkSchedule, type LearningRateSchedule, learningRateAt } from './schedule';
 import type { StateTensor, TrainerOptionsJSON, TrainerSnapshot } from './trainerState';
@@ -623,7 +624,12 @@ export class Trainer {
           )([p.v, p.g as tf.Variable], dw);
           grads.set(p.v.name, dv);
           grads.set((p.g as tf.Variable).name, dg);
+          dw.dispose(); // weight-sized: not kept through the other layers' chains
+          acc[k] = undefined;
         });
+        // nor are the effective weights kept through the update
+        tf.dispose(effective);
+        created.splice(created.length - effective.length, effective.length);
         direct.forEach((v, k) => {
           const t = acc[layers.length + k];
           if (t) grads.set(v.name, t);
@@ -638,7 +644,10 @@ export class Trainer {
       for (const v of vars) if (!grads.has(v.name)) grads.set(v.name, tf.zerosLike(v));
       const ordered = vars.map((v) => grads.get(v.name)!);
 
-      const gradNorm = tf.tidy(() => tf.sqrt(tf.addN(ordered.map((g) => tf.sum(tf.square(g))))));
+      // each square freed before the next (all at once: one more copy of every gradient)
+      const gradNorm = tf.tidy(() =>
+        tf.sqrt(tf.addN(ordered.map((g) => tf.tidy(() => tf.sum(tf.square(g)))))),
+      );
       const norm = (await gradNorm.data())[0];
       gradNorm.dispose();
       const lr = this.learningRate;
@@ -670,7 +679,7 @@ export class Trainer {
       try {
         if (optimizerLearningRate(this.optimizer) !== lr)
           setOptimizerLearningRate(this.optimizer, lr);
-        this.optimizer.applyGradients(update);
+        applyGradientsInChunks(this.optimizer, update);
       } finally {
         if (scale !== 1) tf.dispose(update.map((u) => u.tensor));
       }

@@ -52,8 +52,10 @@ export class WeightEMA {
   update(): void {
     if (this.swapped) throw new Error('Error in WeightEMA.update: averages are swapped in');
     const d = this.currentDecay();
-    tf.tidy(() => {
-      this.variables.forEach((v, i) => {
+    // one tidy per variable: the products of every variable at once would be two more copies of
+    // the weights (1 GB for TFP's default network)
+    this.variables.forEach((v, i) => {
+      tf.tidy(() => {
         const s = this.shadows[i];
         s.assign(tf.add(tf.mul(s, d), tf.mul(v, 1 - d)));
       });
