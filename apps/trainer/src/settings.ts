@@ -1,5 +1,10 @@
 import path from 'node:path';
-import { backendMemoryLimit, fitMicroBatch, type PixelCNN } from '@pixelcnn/pixelcnn-dist';
+import {
+  backendMemoryLimit,
+  fitMicroBatch,
+  fusedKernelsRegistered,
+  type PixelCNN,
+} from '@pixelcnn/pixelcnn-dist';
 import { camelCase, type OptionValue, UsageError } from './args';
 import { landsAt, type SettingPath, trainOptions } from './options';
 import { type DataSettings, landed, type RunSettings, resolveClasses } from './runSettings';
@@ -141,12 +146,15 @@ export function checkMicroBatchFits(
   backend: string,
 ): void {
   const { plan, numParameters } = dist;
+  // as the Trainer will: recomputing the gated resnets where that is what fits, fused kernels
+  // where the backend has them
   const { fits, bytes, largest } = fitMicroBatch(
     plan,
     numParameters,
     Math.max(requested, 1),
     requested || 'auto',
     backendMemoryLimit(backend),
+    { recomputeBlocks: 'auto', fusedKernels: fusedKernelsRegistered() },
   );
   if (fits) return;
   const gib = `${(bytes / 2 ** 30).toFixed(1)} GiB`;

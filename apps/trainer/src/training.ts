@@ -190,8 +190,12 @@ export async function train(ctx: TrainContext): Promise<TrainOutcome> {
             : 'No checkpoint was written yet; start again with a lower --lr or with --grad-clip.'),
       };
     }
-    if (progress.step === ctx.progress.step && r.microBatches > 1)
-      reporter.log(`each step of ${B} accumulates ${r.microBatches} micro-batches (memory)`);
+    if (progress.step === ctx.progress.step && (r.microBatches > 1 || r.recomputedBlocks)) {
+      const how = r.recomputedBlocks ? ', recomputing each gated resnet in the backward pass' : '';
+      reporter.log(
+        `each step of ${B} accumulates ${r.microBatches} micro-batch${r.microBatches > 1 ? 'es' : ''}${how} (memory)`,
+      );
+    }
     progress.step++;
     progress.batchInEpoch++;
     const dt = (performance.now() - t0) / 1000;

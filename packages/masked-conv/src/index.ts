@@ -31,4 +31,10 @@ export {
 export { type PixelCnnMaskOptions, pixelCnnMask } from './pixelCnnMask';
 export { downShift, rightShift } from './shift';
 export { TFP_LAYERS, type TfpLayer, type TfpMask, type TfpMaskOptions, tfpMask } from './tfpMask';
-export { effectiveWeight, type LayerCallOptions, withEffectiveWeights } from './weightNorm';
+export {
+  effectiveWeight,
+  effectiveWeightScope,
+  type LayerCallOptions,
+  layerTensors,
+  withEffectiveWeights,
+} from './weightNorm';

@@ -58,6 +58,38 @@ export function withEffectiveWeights<T>(
 }
 
 /**
+ * The effective-weight overrides in force now, as a function that runs `fn` under exactly those
+ * overrides (and no others) later: for recomputing a block in the backward pass (gradient
+ * checkpointing), which runs after {@link withEffectiveWeights} has returned.
+ */
+export function effectiveWeightScope(): <T>(fn: () => T) => T {
+  const snapshot = [...overrides];
+  return <T>(fn: () => T): T => {
+    const outer = overrides.splice(0, overrides.length, ...snapshot);
+    try {
+      return fn();
+    } finally {
+      overrides.splice(0, overrides.length, ...outer);
+    }
+  };
+}
+
+/**
+ * The tensors a call of layer `p` reads, whose gradients a training step wants: the effective
+ * weight when {@link withEffectiveWeights} gives one (else `v`, and `g` with weight norm), then
+ * `b`. With a mask (TFP's masked layers) `v`, `g`, `b`: the mask is a constant.
+ */
+export function layerTensors(p: ConvParams | DenseParams, masked = false): tf.Tensor[] {
+  if (!masked) {
+    for (let i = overrides.length - 1; i >= 0; i--) {
+      const w = overrides[i].get(p);
+      if (w) return [w, p.b];
+    }
+  }
+  return p.g ? [p.v, p.g, p.b] : [p.v, p.b];
+}
+
+/**
  * The effective weight of a layer: `g * m*v / ||m*v||` with weight norm, `m*v` without (m = mask,
  * if any). `outAxis` is the output-channel axis of `v`.
  */

@@ -81,6 +81,7 @@ async function restoreTrainer(
   const options: TrainerOptions = {
     learningRate: snapshot.baseLearningRate,
     microBatchSize: saved.microBatchSize,
+    recomputeBlocks: saved.recomputeBlocks,
     emaDecay: saved.emaDecay,
     clipGradNorm: saved.clipGradNorm,
     seed: snapshot.seed,

@@ -30,11 +30,14 @@ export {
   backendMemoryLimit,
   estimateTrainingMemory,
   fitMicroBatch,
+  fusedKernelsRegistered,
   largestFittingMicroBatch,
   MEMORY_ESTIMATE_MARGIN,
   type MicroBatchFit,
   networkSize,
+  relativeStepCost,
   type TrainingMemoryEstimate,
+  type TrainingMemoryOptions,
   WASM_HEAP_LIMIT_BYTES,
 } from './memory';
 export type { NamedVariable, NetworkParams } from './network';

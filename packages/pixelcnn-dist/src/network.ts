@@ -16,7 +16,9 @@ import {
   downShift,
   downShiftedConv2d,
   downShiftedDeconv2d,
+  effectiveWeightScope,
   type LayerCallOptions,
+  layerTensors,
   nin,
   rightShift,
 } from '@pixelcnn/masked-conv';
@@ -31,6 +33,7 @@ import {
   type ResnetStreamSpec,
   walkNetwork,
 } from './networkPlan';
+import { recomputeInBackward } from './recompute';
 
 /** The masked-conv function of each {@link ConvKind}, with the plan's stride. */
 export function convFn(spec: ConvSpec): ConvFn {
@@ -298,6 +301,13 @@ export interface ForwardOptions {
   init?: boolean;
   /** With `init`: the std of every gated resnet's second conv (default 0.1, PixelCNN++). */
   gateInitScale?: number;
+  /**
+   * Gradient checkpointing: keep only each gated resnet's inputs for the backward pass and run
+   * the block again there ({@link recomputeInBackward}). A training step's activation memory
+   * drops to a fraction (see `estimateTrainingMemory`) for one more forward pass of the blocks.
+   * Ignored with `init`. Default false.
+   */
+  recomputeBlocks?: boolean;
 }
 
 /** The two streams. */
@@ -352,19 +362,43 @@ export function applyResnetBlock(
       gateInitScale: o.gateInitScale,
     };
     const seed = (k: number) => (o.seed === undefined ? undefined : o.seed + 2 * blockIndex + k);
-    const vertical = gatedResnet(s.vertical, b.vertical, {
-      ...common,
-      conv: STREAM_CONV.vertical,
-      skip: skips?.vertical,
-      seed: seed(0),
-    });
-    const hSkip = skips ? (tf.concat([vertical, skips.horizontal], 3) as tf.Tensor4D) : vertical;
-    const horizontal = gatedResnet(s.horizontal, b.horizontal, {
-      ...common,
-      conv: STREAM_CONV.horizontal,
-      skip: hSkip,
-      seed: seed(1),
-    });
+    // `skip` is the concatenation of its parts (the horizontal stream's on the up pass: the new
+    // vertical output and the popped skip), made inside the block so that, recomputed, it is not
+    // kept for the backward pass
+    const block = (
+      x: tf.Tensor4D,
+      p: GatedResnetParams,
+      conv: ConvFn,
+      skipParts: tf.Tensor4D[],
+      k: number,
+    ): tf.Tensor4D => {
+      const opts = { ...common, conv, seed: seed(k) };
+      const join = (parts: tf.Tensor[]) =>
+        (parts.length > 1 ? tf.concat(parts, 3) : parts[0]) as tf.Tensor4D | undefined;
+      if (!o.recomputeBlocks || o.init)
+        return gatedResnet(x, p, { ...opts, skip: join(skipParts) });
+      // checkpointed: x, the skip's parts and h are kept, the rest is recomputed in the backward pass
+      const n = skipParts.length;
+      const inputs = [x, ...skipParts, ...(o.h ? [o.h] : [])];
+      const layers = [p.conv1, p.skip, p.conv2, p.cond].filter((l) => l !== undefined);
+      const scope = effectiveWeightScope();
+      return recomputeInBackward(
+        (...xs) =>
+          scope(() =>
+            gatedResnet(xs[0] as tf.Tensor4D, p, {
+              ...opts,
+              skip: join(xs.slice(1, 1 + n)),
+              h: o.h ? (xs[1 + n] as tf.Tensor2D) : undefined,
+            }),
+          ),
+        inputs,
+        layers.flatMap((l) => layerTensors(l)),
+      ) as tf.Tensor4D;
+    };
+    const vSkip = skips ? [skips.vertical] : [];
+    const vertical = block(s.vertical, b.vertical, STREAM_CONV.vertical, vSkip, 0);
+    const hSkip = skips ? [vertical, skips.horizontal] : [vertical];
+    const horizontal = block(s.horizontal, b.horizontal, STREAM_CONV.horizontal, hSkip, 1);
     return { vertical, horizontal };
   });
 }
@@ -399,8 +433,13 @@ export function applyHead(
 export function networkForward(
   p: NetworkParams,
   x: tf.Tensor4D,
-  o: ForwardOptions = {},
+  options: ForwardOptions = {},
 ): tf.Tensor4D {
+  // A recomputed block must draw the same dropout mask again: fix the seed of a random one.
+  const o =
+    options.recomputeBlocks && options.training && options.seed === undefined
+      ? { ...options, seed: Math.floor(Math.random() * 2 ** 31) }
+      : options;
   return tf.tidy(() => {
     const top = walkNetwork<Streams>(p.plan, {
       init: () => applyInit(p, x, o),

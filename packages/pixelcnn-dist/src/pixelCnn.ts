@@ -47,6 +47,13 @@ export interface LogProbOptions {
   /** Seed of the dropout masks when training (default: random). */
   seed?: number;
   /**
+   * Gradient checkpointing for training (default false): the backward pass recomputes each gated
+   * resnet from its inputs instead of keeping its intermediates, for a fraction of the activation
+   * memory (`estimateTrainingMemory(..., { recomputeBlocks: true })`) at the cost of one more
+   * forward pass of the blocks. Same values and gradients.
+   */
+  recomputeBlocks?: boolean;
+  /**
    * Default true: an image with a pixel that is not an integer in [low, high], or a class label
    * outside [0, numClasses), gets NaN (computed on the device: no data read); labels given as
    * numbers (not a tensor) are checked on the host and throw. With false, TFP's semantics: values
@@ -212,6 +219,7 @@ export class PixelCNN {
         seed: o.seed,
         init,
         gateInitScale: this.config.gateInitScale,
+        recomputeBlocks: o.recomputeBlocks,
       }),
     );
   }

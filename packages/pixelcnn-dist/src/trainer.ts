@@ -2,7 +2,7 @@ import { checkValues } from '@pixelcnn/logistic-mixture';
 import { effectiveWeight, withEffectiveWeights } from '@pixelcnn/masked-conv';
 import * as tf from '@tensorflow/tfjs-core';
 import { type TensorInput, toFloatTensor } from './inputs';
-import { backendMemoryLimit, fitMicroBatch } from './memory';
+import { backendMemoryLimit, fitMicroBatch, fusedKernelsRegistered } from './memory';
 import { normalizedLayers } from './network';
 import { applyGradientsInChunks } from './optimizerUpdate';
 import type { PixelCNN } from './pixelCnn';
@@ -50,6 +50,14 @@ export interface TrainerOptions {
    */
   microBatchSize?: number | 'auto';
   /**
+   * Gradient checkpointing (`recomputeBlocks` of {@link PixelCNN.logProb}): the backward pass
+   * recomputes each gated resnet instead of keeping its intermediates, for a fraction of the
+   * activation memory at the cost of one more forward pass of the blocks. `'auto'` (default):
+   * only under a memory limit, where a micro-batch fits no other way or (with an `'auto'`
+   * micro-batch) where it makes the step faster ({@link fitMicroBatch}).
+   */
+  recomputeBlocks?: boolean | 'auto';
+  /**
    * Refuse, before any work, a micro-batch whose estimated training step
    * ({@link estimateTrainingMemory}, plus 5%) exceeds this many bytes, naming the largest that
    * fits. Default: 4 GiB on the wasm backend (its heap cannot grow further: running out aborts
@@ -89,6 +97,8 @@ export interface TrainStepResult {
   skipped: boolean;
   reason?: string;
   microBatches: number;
+  /** Whether the micro-batches recomputed their gated resnets in the backward pass (memory). */
+  recomputedBlocks: boolean;
   /** True when this call ran the data-dependent init (on its first micro-batch) first. */
   ranDataInit: boolean;
   /** Wall time of the call. */
@@ -191,6 +201,15 @@ export class Trainer {
     ) {
       throw new Error(
         `Error in ${fn}: microBatchSize must be an integer >= 1 or 'auto', got ${o.microBatchSize}`,
+      );
+    }
+    if (
+      o.recomputeBlocks !== undefined &&
+      o.recomputeBlocks !== 'auto' &&
+      typeof o.recomputeBlocks !== 'boolean'
+    ) {
+      throw new Error(
+        `Error in ${fn}: recomputeBlocks must be true, false or 'auto', got ${JSON.stringify(o.recomputeBlocks)}`,
       );
     }
     if (o.memoryLimitBytes !== undefined && !(o.memoryLimitBytes > 0)) {
@@ -464,6 +483,7 @@ export class Trainer {
       validate: o.validate ?? true,
     };
     if (o.microBatchSize !== undefined) j.microBatchSize = o.microBatchSize;
+    if (o.recomputeBlocks !== undefined) j.recomputeBlocks = o.recomputeBlocks;
     if (o.clipGradNorm !== undefined) j.clipGradNorm = o.clipGradNorm;
     return JSON.parse(JSON.stringify(j));
   }
@@ -472,29 +492,40 @@ export class Trainer {
    * The micro-batch size a batch of `batchSize` images trains in, checked against the memory
    * limit as {@link trainStep} checks it: throws the error trainStep would, naming the largest
    * micro-batch that fits or saying that one image does not. Call it to refuse an oversized
-   * network before any work (even before the data is loaded).
+   * network before any work (even before the data is loaded). {@link recomputesBlocksFor} says
+   * whether that micro-batch recomputes the gated resnets.
    */
   microBatchSizeFor(batchSize: number): number {
-    return this.microBatchFor('Trainer.microBatchSizeFor', batchSize);
+    return this.microBatchFor('Trainer.microBatchSizeFor', batchSize).mb;
+  }
+
+  /** Whether a step on a batch of `batchSize` recomputes the blocks (checked as {@link microBatchSizeFor}). */
+  recomputesBlocksFor(batchSize: number): boolean {
+    return this.microBatchFor('Trainer.recomputesBlocksFor', batchSize).recomputeBlocks;
   }
 
   /**
-   * The micro-batch for a batch of `B`: the option ('auto': the largest that fits the memory
-   * limit), checked against the limit before any work, so an oversized step is refused with the
-   * size that fits instead of aborting the wasm heap mid-step.
+   * The micro-batch for a batch of `B` and whether it recomputes the blocks (the options; 'auto':
+   * the fastest that fits the memory limit), checked against the limit before any work, so an
+   * oversized step is refused with the size that fits instead of aborting the wasm heap mid-step.
    */
-  private microBatchFor(fn: string, B: number): number {
+  private microBatchFor(fn: string, B: number): { mb: number; recomputeBlocks: boolean } {
     const { plan, numParameters } = this.dist;
     const limit = this.o.memoryLimitBytes ?? backendMemoryLimit(tf.getBackend());
-    const fit = fitMicroBatch(plan, numParameters, B, this.o.microBatchSize ?? B, limit);
-    if (fit.fits || limit === undefined) return fit.microBatchSize;
+    const fit = fitMicroBatch(plan, numParameters, B, this.o.microBatchSize ?? B, limit, {
+      recomputeBlocks: this.o.recomputeBlocks ?? 'auto',
+      fusedKernels: fusedKernelsRegistered(),
+    });
+    if (fit.fits || limit === undefined)
+      return { mb: fit.microBatchSize, recomputeBlocks: fit.recomputeBlocks };
     const { microBatchSize: mb, bytes, largest } = fit;
     const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
     const where = this.o.memoryLimitBytes === undefined ? "the wasm heap's" : 'the memory limit of';
+    const even = fit.recomputeBlocks ? ' even with recomputed blocks' : '';
     throw new Error(
       largest >= 1
-        ? `Error in ${fn}: a training step on micro-batches of ${mb} images needs about ${gib(bytes)}, more than ${where} ${gib(limit)}; the largest micro-batch that fits is ${largest}: use microBatchSize: ${largest} (or 'auto')`
-        : `Error in ${fn}: this network needs about ${gib(bytes)} for a training step on one image, more than ${where} ${gib(limit)}; use fewer filters, resnets or hierarchies, or a backend with more memory`,
+        ? `Error in ${fn}: a training step on micro-batches of ${mb} images needs about ${gib(bytes)}, more than ${where} ${gib(limit)}${even}; the largest micro-batch that fits is ${largest}: use microBatchSize: ${largest} (or 'auto')`
+        : `Error in ${fn}: this network needs about ${gib(bytes)} for a training step on one image, more than ${where} ${gib(limit)}${even}; use fewer filters, resnets or hierarchies, or a backend with more memory`,
     );
   }
 
@@ -533,7 +564,7 @@ export class Trainer {
       // Values are checked here, on the device, so logProb need not read the batch synchronously.
       const validate = this.o.validate ?? true;
       if (validate) await checkBatchOnDevice(fn, dist, x, cond);
-      const mb = this.microBatchFor(fn, B);
+      const { mb, recomputeBlocks } = this.microBatchFor(fn, B);
       const slices: Array<{ images: tf.Tensor; cond?: tf.Tensor }> = [];
       for (let start = 0; start < B; start += mb) {
         const size = Math.min(mb, B - start);
@@ -591,6 +622,7 @@ export class Trainer {
                           training: true,
                           seed,
                           validate: false,
+                          recomputeBlocks,
                         }),
                       ),
                     ),
@@ -658,6 +690,7 @@ export class Trainer {
         gradNorm: norm,
         learningRate: lr,
         microBatches: slices.length,
+        recomputedBlocks: recomputeBlocks,
         ranDataInit,
       };
       if (!Number.isFinite(lossSum) || !Number.isFinite(norm)) {

@@ -23,6 +23,7 @@ export interface TrainerOptionsJSON {
   /** The schedule, or `{ kind: 'custom' }` for a function (pass it again when restoring). */
   schedule: LearningRateScheduleJSON | { kind: 'custom' };
   microBatchSize?: number | 'auto';
+  recomputeBlocks?: boolean | 'auto';
   emaDecay: number;
   clipGradNorm?: number;
   seed: number;
