@@ -3,12 +3,20 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /**
  * One training micro-batch without the optimizer: the loss's forward pass and its gradients
- * with respect to every trainable variable, read back and disposed.
+ * with respect to every trainable variable, read back and disposed (`recomputeBlocks`: with
+ * gradient checkpointing).
  */
-export function trainingPass(dist: PixelCNN, x: tf.Tensor): () => Promise<void> {
+export function trainingPass(
+  dist: PixelCNN,
+  x: tf.Tensor,
+  o: { recomputeBlocks?: boolean } = {},
+): () => Promise<void> {
   return async () => {
     const { value, grads } = tf.variableGrads(
-      () => tf.neg(tf.mean(dist.logProb(x, { training: true, seed: 1 }))) as tf.Scalar,
+      () =>
+        tf.neg(
+          tf.mean(dist.logProb(x, { training: true, seed: 1, recomputeBlocks: o.recomputeBlocks })),
+        ) as tf.Scalar,
       dist.trainableVariables,
     );
     const ts = [value, ...Object.values(grads)];

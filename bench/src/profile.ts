@@ -1,4 +1,4 @@
-// `pnpm --filter @pixelcnn/bench profile [demo|tfp] [--batch N] [--threads N] [--compare N]`:
+// `pnpm --filter @pixelcnn/bench profile [demo|tfp] [--batch N] [--threads N] [--compare N] [--recompute]`:
 // where the time of one training micro-batch (forward + backward) goes, per tfjs kernel, on
 // wasm. The table that found the slow transposed BatchMatMul, the copying Slice/SplitV and the
 // zero-inserting transposed convs (see ../README.md). `--compare N`: first N alternating rounds
@@ -22,6 +22,7 @@ if (!cfg)
   throw new Error(`profile: unknown config '${name}' (known: ${Object.keys(CONFIGS).join(', ')})`);
 const batch = Number(opt('--batch') ?? cfg.train.microBatch ?? cfg.train.batch);
 const compareRounds = Number(opt('--compare') ?? 0);
+const recomputeBlocks = argv.includes('--recompute');
 const report = await initBackend({
   prefer: 'wasm',
   wasmThreads: Number(opt('--threads') ?? 2),
@@ -31,7 +32,7 @@ const dist = new PixelCNN({ ...cfg.config, seed: 1 });
 const [H, W, C] = cfg.config.imageShape;
 const x = tf.floor(tf.randomUniform([batch, H, W, C], 0, 256, 'float32', 1));
 dist.initialize(x);
-const run = trainingPass(dist, x);
+const run = trainingPass(dist, x, { recomputeBlocks });
 const timed = async () => {
   const t0 = performance.now();
   await run();
@@ -57,7 +58,7 @@ if (compareRounds > 0) {
   const [b, a] = [median(ms.before), median(ms.after)];
   const all = (v: number[]) => v.map((t) => t.toFixed(0)).join(', ');
   console.log(
-    `${name}, micro-batch ${batch}, ${report.summary}: forward + backward, median of ${compareRounds} alternating rounds: ${b.toFixed(0)} ms with zero-insertion + dilated-conv gradients (${all(ms.before)}), ${a.toFixed(0)} ms with the defaults, polyphase + auto (${all(ms.after)}): ${(b / a).toFixed(2)}x`,
+    `${name}, micro-batch ${batch}, ${report.summary}: forward + backward, median of ${compareRounds} alternating rounds: ${b.toFixed(0)} ms with zero-insertion + dilated-conv gradients (${all(ms.before)}), ${a.toFixed(0)} ms with the defaults, polyphase + taps (${all(ms.after)}): ${(b / a).toFixed(2)}x`,
   );
   // the conv gradient kernels' own time in a profiled pass of each, alternating
   const grads = ['Conv2DBackpropInput', 'Conv2DBackpropFilter'];
@@ -84,7 +85,7 @@ if (compareRounds > 0) {
 const wall = await timed();
 const prof = await kernelProfile(run);
 console.log(
-  `${name} (${cfg.description}), micro-batch ${batch}, ${report.summary}: forward + backward ${wall.toFixed(0)} ms; kernels ${prof.totalMs.toFixed(0)} ms; peak ${(prof.peakBytes / 2 ** 20).toFixed(0)} MB`,
+  `${name} (${cfg.description}), micro-batch ${batch}${recomputeBlocks ? ' with recomputed blocks' : ''}, ${report.summary}: forward + backward ${wall.toFixed(0)} ms; kernels ${prof.totalMs.toFixed(0)} ms; peak ${(prof.peakBytes / 2 ** 20).toFixed(0)} MB`,
 );
 console.log('| kernel | ms | share | calls |\n|---|---|---|---|');
 for (const k of prof.kernels.slice(0, 15)) {

@@ -1,6 +1,7 @@
-// `pnpm --filter @pixelcnn/bench tfp-batch32`: TFP's default PixelCNN trains on wasm at an
-// effective batch of 32 (micro-batches of 1) without running out of the 4 GB heap: two steps,
-// with the time, loss and wasm heap of each. About 7 minutes on 2 cores. Its parameter counts are
+// `pnpm --filter @pixelcnn/bench tfp-batch32 [--micro-batch N|auto] [--recompute true|false|auto]`:
+// TFP's default PixelCNN trains on wasm at an effective batch of 32 inside the 4 GB heap, on the
+// Trainer's automatic micro-batch (the fastest that fits) unless given: two steps, with the time
+// per image, loss and wasm heap of each. About 3 minutes on 2 cores. Its parameter counts are
 // printed, both computed: effective (our variables, every one used) and what Keras counts for
 // TFP's network (full masked kernels whose masked entries are stored zeros).
 import { initBackend } from '@pixelcnn/backend';
@@ -18,12 +19,25 @@ const millions = (n: number) => `${(n / 1e6).toFixed(1)} M`;
 console.log(
   `TFP defaults: ${millions(counts.effective)} effective parameters (${counts.effective}); TFP's Keras count ${millions(counts.tfpKeras)} (${counts.tfpKeras})`,
 );
-const t = new Trainer(dist, { learningRate: 1e-3, microBatchSize: 1, emaDecay: 0.9995, seed: 1 });
+const argv = process.argv.slice(2);
+const opt = (name: string) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const mbArg = opt('--micro-batch') ?? 'auto';
+const rArg = opt('--recompute') ?? 'auto';
+const t = new Trainer(dist, {
+  learningRate: 1e-3,
+  microBatchSize: mbArg === 'auto' ? 'auto' : Number(mbArg),
+  recomputeBlocks: rArg === 'auto' ? 'auto' : rArg === 'true',
+  emaDecay: 0.9995,
+  seed: 1,
+});
 for (let i = 0; i < 2; i++) {
   const s = await t.trainStep(x);
   const heap = (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer
     .byteLength;
   console.log(
-    `${r.summary}: TFP defaults, step ${s.step} of batch 32 in ${s.microBatches} micro-batches: ${(s.ms / 1000).toFixed(1)} s, loss ${s.bitsPerDim.toFixed(3)} bits/dim, skipped ${s.skipped}, wasm heap ${(heap / 2 ** 20).toFixed(0)} MB`,
+    `${r.summary}: TFP defaults, step ${s.step} of batch 32 in ${s.microBatches} micro-batches${s.recomputedBlocks ? ' (recomputed blocks)' : ''}: ${(s.ms / 1000).toFixed(1)} s (${(s.ms / 32000).toFixed(2)} s per image), loss ${s.bitsPerDim.toFixed(3)} bits/dim, skipped ${s.skipped}, wasm heap ${(heap / 2 ** 20).toFixed(0)} MB`,
   );
 }
