@@ -206,6 +206,8 @@ const noAdapter = (icdTried: boolean) =>
     process.env.VK_ICD_FILENAMES ? ` with VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES}` : ''
   }${icdTried ? ", nor SwiftShader's" : ''}; on Linux it needs libvulkan.so.1; without a GPU, point VK_ICD_FILENAMES at SwiftShader's vk_swiftshader_icd.json)`;
 
+const probes = new Map<string, Promise<DawnProbe>>();
+
 /** What Dawn printed while probing, for `initBackend`'s report (empty when it printed nothing). */
 let dawnLog = '';
 
@@ -227,7 +229,11 @@ async function dawnAdapter(
 ): Promise<{ gpu: GpuLike; adapter: GpuAdapterLike; icd?: string } | { reason: string }> {
   const dawn = resolveDawn();
   if ('reason' in dawn) return dawn;
-  const probe = await probeDawn(dawn.url);
+  // Once per process (and Vulkan driver list): what Dawn offers does not change while it runs, and
+  // an app or a test suite that calls initBackend again should not pay for a child each time.
+  const key = `${dawn.url} ${process.env.VK_ICD_FILENAMES ?? ''}`;
+  if (!probes.has(key)) probes.set(key, probeDawn(dawn.url));
+  const probe = await (probes.get(key) as Promise<DawnProbe>);
   dawnLog = probe.log;
   if (probe.failure) return { reason: probe.failure };
   let candidates: (string | undefined)[] = [undefined];
