@@ -51,12 +51,13 @@ const PER_VALUE = {
 const UPDATE_VALUES = { resident: 7, perChunkParameter: 12 };
 /**
  * {@link relativeStepCost}: the per-image overhead of small micro-batches and the extra time of
- * recomputing the blocks, from bench `micro-batches` (TFP's default network, Trainer steps on a
- * batch of 8, wasm 2 threads): micro-batch 2 costs 0.89x of micro-batch 1 per image, and
- * recomputing costs 1.25x (micro-batch 1) to 1.34x (micro-batch 2) TODO(4, 8).
+ * recomputing the blocks, least-squares fits (within 4% of each point) of bench `micro-batches`
+ * (TFP's default network, Trainer steps on a batch of 8, wasm 2 threads, 2026-12-06): seconds per
+ * image 2.34 / 2.07 at micro-batches 1 / 2, and recomputed 2.92 / 2.78 / 2.54 / 2.44 at 1 / 2 / 4
+ * / 8. So the automatic choice for that network is micro-batch 2 without recomputation.
  */
-const SMALL_BATCH_OVERHEAD = 0.25;
-const RECOMPUTE_COST = 0.3;
+const SMALL_BATCH_OVERHEAD = 0.23;
+const RECOMPUTE_COST = 0.28;
 /** What {@link largestFittingMicroBatch} adds to an estimate before comparing it with a limit. */
 export const MEMORY_ESTIMATE_MARGIN = 1.05;
 
