@@ -6,12 +6,12 @@
 // default one with --tfp (about 4 GB of memory and minutes per row). --json appends each row with
 // the estimate's inputs (parameters, activation units, largest block, mixture pixels), for
 // refitting its constants.
-import { spawnSync } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { initBackend, PIXELCNN_FUSED_KERNELS } from '@pixelcnn/backend';
 import { estimateTrainingMemory, PixelCNN, Trainer } from '@pixelcnn/pixelcnn-dist';
 import * as tf from '@tensorflow/tfjs-core';
+import { runRowInChild } from './childRun';
 
 interface Row {
   name: string;
@@ -154,22 +154,14 @@ if (one >= 0) {
   console.log('|---|---|---|---|---|---|---|---|');
   const json = process.argv.indexOf('--json');
   for (const r of rows.filter((r) => !only || only.some((o) => r.name.includes(o)))) {
-    const child = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', self, '--one', JSON.stringify(r)],
-      { encoding: 'utf8', maxBuffer: 1 << 24 },
-    );
-    const line = child.stdout.trim().split('\n').pop() ?? '';
-    if (child.status !== 0 || !line.startsWith('{')) {
-      const why = (child.stderr.match(/(Aborted\(\)|out of bounds|out of memory)/i) ?? [
-        'failed',
-      ])[0];
+    const run = runRowInChild<{ est: number; peak: number; heap: number }>(self, r);
+    if ('failed' in run) {
       console.log(
-        `| ${r.name} | ${r.stock ? 'stock' : 'fused'} | ${r.microBatch} | ${r.recompute ? 'yes' : 'no'} | | ${why} | | |`,
+        `| ${r.name} | ${r.stock ? 'stock' : 'fused'} | ${r.microBatch} | ${r.recompute ? 'yes' : 'no'} | | ${run.failed} | | |`,
       );
       continue;
     }
-    const m = JSON.parse(line) as { est: number; peak: number; heap: number };
+    const m = run.ok;
     if (json >= 0) appendFileSync(process.argv[json + 1], `${JSON.stringify({ ...r, ...m })}\n`);
     console.log(
       `| ${r.name} | ${r.stock ? 'stock' : 'fused'} | ${r.microBatch} | ${r.recompute ? 'yes' : 'no'} | ${(m.est / MB).toFixed(0)} | ${(m.peak / MB).toFixed(0)} | ${(m.heap / MB).toFixed(0)} | ${(m.est / m.peak).toFixed(3)} |`,

@@ -5,11 +5,11 @@
 // process per row (the wasm heap never shrinks), each a warm-up step then a timed one; rows in
 // alternating rounds so a loaded machine slows all alike; prints the median of each row. A row
 // the memory estimate refuses (over the 4 GiB heap) says so.
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '@pixelcnn/backend';
 import { PixelCNN, relativeStepCost, Trainer } from '@pixelcnn/pixelcnn-dist';
 import * as tf from '@tensorflow/tfjs-core';
+import { runRowInChild } from './childRun';
 import { CONFIGS } from './configs';
 
 interface Row {
@@ -65,18 +65,12 @@ if (one >= 0) {
   for (let round = 0; round < rounds; round++) {
     for (const r of rows) {
       if (failed.has(r)) continue;
-      const child = spawnSync(
-        process.execPath,
-        ['--import', 'tsx', self, '--one', JSON.stringify(r)],
-        { encoding: 'utf8', maxBuffer: 1 << 24 },
-      );
-      const line = child.stdout.trim().split('\n').pop() ?? '';
-      if (child.status !== 0 || !line.startsWith('{')) {
-        const why = child.stderr.match(/(Aborted\(\)|out of bounds|out of memory)/i);
-        failed.set(r, why ? why[0] : 'failed');
+      const run = runRowInChild<{ msPerImage?: number; heap?: number; refused?: string }>(self, r);
+      if ('failed' in run) {
+        failed.set(r, run.failed);
         continue;
       }
-      const m = JSON.parse(line) as { msPerImage?: number; heap?: number; refused?: string };
+      const m = run.ok;
       if (m.refused !== undefined) {
         failed.set(r, 'refused: over the 4 GiB heap by the estimate');
         continue;
