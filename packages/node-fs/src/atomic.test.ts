@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeDirAtomic, writeFileAtomicSync } from './atomic';
+import { writeDirAtomic, writeFileAtomic, writeFileAtomicSync } from './atomic';
 
 let dir: string;
 beforeEach(() => {
@@ -25,6 +25,24 @@ describe('writeFileAtomicSync', () => {
     const f = path.join(dir, 'a.txt');
     writeFileAtomicSync(f, 'old');
     expect(() => writeFileAtomicSync(f, 42 as unknown as string)).toThrow();
+    expect(fs.readFileSync(f, 'utf8')).toBe('old');
+    expect(fs.readdirSync(dir)).toEqual(['a.txt']);
+  });
+});
+
+describe('writeFileAtomic', () => {
+  it('writes and replaces a file, leaving no temporary files', async () => {
+    const f = path.join(dir, 'a.bin');
+    await writeFileAtomic(f, 'one');
+    await writeFileAtomic(f, new Uint8Array([116, 119, 111]));
+    expect(fs.readFileSync(f, 'utf8')).toBe('two');
+    expect(fs.readdirSync(dir)).toEqual(['a.bin']);
+  });
+
+  it('keeps the old file when writing fails', async () => {
+    const f = path.join(dir, 'a.txt');
+    await writeFileAtomic(f, 'old');
+    await expect(writeFileAtomic(f, 42 as unknown as string)).rejects.toThrow();
     expect(fs.readFileSync(f, 'utf8')).toBe('old');
     expect(fs.readdirSync(dir)).toEqual(['a.txt']);
   });

@@ -49,6 +49,22 @@ async function writeFileSynced(file: string, data: FileData): Promise<void> {
   }
 }
 
+/**
+ * {@link writeFileAtomicSync} without blocking the event loop: the same temporary sibling,
+ * flush and rename, so readers see the old content or the new; on failure the temporary is
+ * removed and `file` is untouched.
+ */
+export async function writeFileAtomic(file: string, data: FileData): Promise<void> {
+  const tmp = file + tempSuffix('tmp');
+  try {
+    await writeFileSynced(tmp, data);
+    await fsp.rename(tmp, file);
+  } catch (e) {
+    await fsp.rm(tmp, { force: true });
+    throw e;
+  }
+}
+
 async function exists(p: string): Promise<boolean> {
   try {
     await fsp.access(p);

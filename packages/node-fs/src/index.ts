@@ -1,3 +1,3 @@
-export { type FileData, writeDirAtomic, writeFileAtomicSync } from './atomic';
+export { type FileData, writeDirAtomic, writeFileAtomic, writeFileAtomicSync } from './atomic';
 export { ensureWritableDir } from './ensureWritableDir';
 export { makeDirs, makeDirsSync } from './makeDirs';

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { makeDirs } from '@pixelcnn/node-fs';
+import { makeDirs, writeFileAtomic } from '@pixelcnn/node-fs';
 import type * as tf from '@tensorflow/tfjs-core';
 import { artifactsToModelJSON, modelJSONToArtifacts, WEIGHTS_FILE } from './serialization';
 
@@ -39,8 +39,11 @@ export function nodeFileIO(target: string): NodeFileIO {
       const buffers = data == null ? [] : Array.isArray(data) ? data : [data];
       const bytes = Buffer.concat(buffers.map((b) => new Uint8Array(b)));
       const text = JSON.stringify(json);
-      await fs.writeFile(path.join(dir, WEIGHTS_FILE), bytes);
-      await fs.writeFile(jsonPath, text);
+      // Each file is replaced atomically, the weights first: a crash leaves the old model, the
+      // new one, or new weights beside the old model.json, which load refuses by its weights'
+      // CRC (never a torn file, never a silent mix).
+      await writeFileAtomic(path.join(dir, WEIGHTS_FILE), bytes);
+      await writeFileAtomic(jsonPath, text);
       return {
         modelArtifactsInfo: {
           dateSaved: new Date(),

@@ -52,6 +52,24 @@ describeBackends('PixelCNN save / load', () => {
       expect(fs.statSync(path.join(dir, 'weights.bin')).size).toBe(4 * dist.numParameters);
       loaded.dispose();
 
+      // Saving over a save replaces each file whole (no temporaries left beside them). A crash
+      // between the two files (the new weights written, the old model.json still there) is
+      // refused by the weights' CRC rather than loaded as a mix.
+      const oldJson = fs.readFileSync(path.join(dir, 'model.json'), 'utf8');
+      const other = new PixelCNN({ ...config, seed: 32 });
+      other.initialize(x, { conditionalInput: [0, 2] });
+      await other.save(nodeFileIO(dir));
+      expect(fs.readdirSync(dir).sort()).toEqual(['model.json', 'weights.bin']);
+      const replaced = await PixelCNN.load(nodeFileIO(dir));
+      expect(Array.from(await replaced.logProb(x, { conditionalInput: [1, 2] }).data())).toEqual(
+        Array.from(await other.logProb(x, { conditionalInput: [1, 2] }).data()),
+      );
+      replaced.dispose();
+      other.dispose();
+      fs.writeFileSync(path.join(dir, 'model.json'), oldJson);
+      await expect(PixelCNN.load(nodeFileIO(dir))).rejects.toThrow(/fails its CRC-32 check/);
+      await dist.save(nodeFileIO(dir));
+
       // corrupt and truncated weight files
       const wpath = path.join(dir, 'weights.bin');
       const bytes = fs.readFileSync(wpath);
