@@ -20,7 +20,7 @@ interface Arm {
   budget: '10 min' | '2 h';
   /** The network's key in SEC_PER_STEP (its step time on an idle machine). */
   net?: string;
-  /** `pixelcnn train` options after `--preset demo` (the demo network unless overridden). */
+  /** `pixelcnn train` options after BASE (later options override earlier ones). */
   train?: string[];
   steps?: number;
   /** Sample another arm's checkpoint instead of training. */
@@ -28,6 +28,34 @@ interface Arm {
   /** `pixelcnn sample` options (temperature, snap-to-grid). */
   sample?: string[];
 }
+
+/**
+ * Every arm starts from the demo's settings before this work (the old `--preset demo`: 1 resnet,
+ * 2 hierarchies, 32 filters, 5 components, no dropout, batch 32, Adam 1e-3, EMA 0.995, the first
+ * 2000 drawings of each class), spelled out so a later demo preset does not change them.
+ */
+const BASE = [
+  '--num-resnet',
+  '1',
+  '--num-hierarchies',
+  '2',
+  '--num-filters',
+  '32',
+  '--num-logistic-mix',
+  '5',
+  '--dropout',
+  '0',
+  '--batch-size',
+  '32',
+  '--lr',
+  '1e-3',
+  '--ema',
+  '0.995',
+  '--per-class',
+  '2000',
+  '--seed',
+  '1',
+];
 
 /** The demo's classes before this work. */
 const DEMO4 = ['--classes', 'apple,fish,house,rainbow'];
@@ -142,6 +170,14 @@ export const ARMS: Record<string, Arm> = {
   },
 };
 
+/** `--name value` pairs of `base` with those of `over` replacing them (the CLI refuses repeats). */
+function merged(base: readonly string[], over: readonly string[]): string[] {
+  const pairs = new Map<string, string>();
+  for (const list of [base, over])
+    for (let i = 0; i < list.length; i += 2) pairs.set(list[i], list[i + 1]);
+  return [...pairs].flat();
+}
+
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : undefined;
@@ -186,9 +222,7 @@ function runArm(name: string): void {
   if (!arm.from) {
     const train = [
       'train',
-      '--preset',
-      'demo',
-      ...(arm.train ?? []),
+      ...merged(BASE, arm.train ?? []),
       '--steps',
       String(arm.steps),
       '--eval-images',
@@ -244,6 +278,13 @@ function trainTail(dir: string): number | undefined {
   return rows.reduce((a, r) => a + r.bitsPerDim, 0) / rows.length;
 }
 
+/** An arm's sample sheet (real above generated, every class), else its samples folder. */
+function sheetOf(arm: string): string {
+  const samples = path.join(outRoot, arm, 'samples');
+  const sheet = path.join(samples, 'sheet.png');
+  return path.relative(root, fs.existsSync(sheet) ? sheet : samples);
+}
+
 function table(): void {
   const rows = fs
     .readdirSync(outRoot)
@@ -262,7 +303,7 @@ function table(): void {
     const here = r.trainSeconds ? (r.trainSeconds / 60).toFixed(0) : '-';
     const tail = trainTail(path.join(outRoot, r.from ?? r.arm));
     console.log(
-      `| ${r.arm} | ${r.lever} | ${r.eval.step} | ${idle} (${here}) | ${tail?.toFixed(3) ?? '-'} | ${r.eval.bitsPerDim.toFixed(3)} ± ${r.eval.ci95.toFixed(3)} | ${share(rec.generated)} | ${share(rec.real)} | ${(rec.generated.share / rec.real.share).toFixed(2)} | ${path.relative(root, path.join(outRoot, r.arm, 'samples'))} |`,
+      `| ${r.arm} | ${r.lever} | ${r.eval.step} | ${idle} (${here}) | ${tail?.toFixed(3) ?? '-'} | ${r.eval.bitsPerDim.toFixed(3)} ± ${r.eval.ci95.toFixed(3)} | ${share(rec.generated)} | ${share(rec.real)} | ${(rec.generated.share / rec.real.share).toFixed(2)} | ${sheetOf(r.arm)} |`,
     );
   }
 }

@@ -86,7 +86,7 @@ export async function demoCommand(argv: readonly string[], io: CliIo): Promise<n
         : ''),
     'real (top) and generated (bottom) drawings per class:',
     ...sampled.perClass.map((f) => `  ${rel(f)}`),
-    `all classes:  ${rel(sampled.overview)}`,
+    `all classes:  ${rel(sampled.sheet)} (real and generated), ${rel(sampled.overview)} (generated)`,
     `loss curve:   ${rel(path.join(trained.runDir, RUN_LAYOUT.lossPlot))}`,
     `checkpoint:   ${rel(trained.checkpoint)}`,
     `more samples: pixelcnn sample --checkpoint ${rel(trained.runDir)} --seed 2`,

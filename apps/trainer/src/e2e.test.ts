@@ -193,7 +193,7 @@ describeBackends('train -> checkpoint -> resume -> sample -> eval', ({ backend }
   // 28x28 is what this test is about (the 8x8 --images run in images.test.ts samples on webgpu too).
   const sampleTimeout = backend === 'webgpu' ? 900_000 : 120_000;
   it(
-    'sample writes one PNG per class (real on top, generated below) and an overview',
+    'sample writes one PNG per class (real on top, generated below), an overview and a sheet',
     async () => {
       const r = await cli([
         'sample',
@@ -208,18 +208,20 @@ describeBackends('train -> checkpoint -> resume -> sample -> eval', ({ backend }
       ]);
       expect(r.err).toBe('');
       expect(r.code).toBe(0);
-      const files = ['apple.png', 'fish.png', 'overview.png'].map((f) =>
+      const files = ['apple.png', 'fish.png', 'overview.png', 'sheet.png'].map((f) =>
         path.join(run('resumed'), 'samples', f),
       );
       for (const f of files) expect(r.out).toContain(path.relative(process.cwd(), f));
       // a title band (text at scale 2, 2 px padding above and below, a 2 px rule), 2 px padding,
       // then 2 rows of cells: per class 3 columns (max(n, real)) at scale 3 (84 + 2 px cells), the
-      // overview at scale 2 (56 + 2 px cells)
+      // overview at scale 2 (56 + 2 px cells); the sheet at scale 2 too, per class a row of real
+      // drawings above one of generated ones (n = 2 fills one row of 3): 4 rows
       const titleBand = textHeight(2) + 2 * 2 + 2;
       const [w, h] = pngSize(files[0]);
       expect(h).toBe(titleBand + 2 + 2 * 86);
       expect(w).toBeGreaterThan(3 * 86);
       expect(pngSize(files[2])[1]).toBe(titleBand + 2 + 2 * 58);
+      expect(pngSize(files[3])[1]).toBe(titleBand + 2 + 4 * 58);
       const info = JSON.parse(
         fs.readFileSync(path.join(run('resumed'), 'samples', 'samples.json'), 'utf8'),
       );

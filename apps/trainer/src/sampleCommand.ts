@@ -180,6 +180,8 @@ export interface SampleResult {
   recognition?: RecognitionReport;
   perClass: string[];
   overview: string;
+  /** Every class in one PNG: a row of real drawings above two rows of generated ones. */
+  sheet: string;
   seconds: number;
 }
 
@@ -334,6 +336,45 @@ export async function runSampling(req: SampleRequest, io: CliIo): Promise<Sample
     writeFileAtomic(file, encodePng(png));
     perClass.push(file);
   });
+  // One sheet of every class: a row of real drawings above (up to) two rows of generated ones.
+  const sheetCells: Uint8Array[] = [];
+  const sheetLabels: string[] = [];
+  const sheetSeparators: number[] = [];
+  picked.forEach((c, k) => {
+    const rows: Uint8Array[][] = [];
+    if (real[k].length) rows.push(real[k].slice(0, cols));
+    for (let r = 0; r < 2 && r * cols < n; r++)
+      rows.push(
+        Array.from({ length: Math.min(cols, n - r * cols) }, (_, j) => generated(k, r * cols + j)),
+      );
+    rows.forEach((cells, r) => {
+      sheetLabels.push(
+        r === 0
+          ? real[k].length
+            ? `${groupName(c)}: real`
+            : groupName(c)
+          : r === 1 && real[k].length
+            ? 'generated'
+            : '',
+      );
+      for (let j = 0; j < cols; j++) sheetCells.push(cells[j] ?? blank);
+    });
+    if (real[k].length) sheetSeparators.push(sheetLabels.length - rows.length);
+  });
+  const sheet = path.join(outDir, 'sheet.png');
+  writeFileAtomic(
+    sheet,
+    encodePng(
+      imageGrid(sheetCells, {
+        ...grid,
+        cols,
+        scale: 2,
+        rowLabels: sheetLabels,
+        title: `real (top) and generated (below), ${source.label}`,
+        separatorsAfter: sheetSeparators,
+      }),
+    ),
+  );
   let recognition: RecognitionReport | undefined;
   if (v.classifier) {
     const all = new Uint8Array(picked.length * n * px);
@@ -384,7 +425,7 @@ export async function runSampling(req: SampleRequest, io: CliIo): Promise<Sample
     path.join(outDir, 'samples.json'),
     `${JSON.stringify({ ...source.describe, sampler, seed: v.seed, temperature: v.temperature, snapToGrid: v.snapToGrid ?? true, n, classes: picked.map(groupName), seconds, recognition }, null, 2)}\n`,
   );
-  return { outDir, perClass, overview, seconds, recognition };
+  return { outDir, perClass, overview, sheet, seconds, recognition };
 }
 
 /** `pixelcnn sample --checkpoint PATH [options]`. */
@@ -415,6 +456,6 @@ export async function sampleCommand(argv: readonly string[], io: CliIo): Promise
   const r = await runSampling({ checkpoint, model, values: parsed.values }, io);
   const rel = (p: string) => path.relative(io.cwd, p) || '.';
   io.stdout.write(`sampled in ${formatDuration(r.seconds)}; wrote:\n`);
-  for (const f of [...r.perClass, r.overview]) io.stdout.write(`  ${rel(f)}\n`);
+  for (const f of [...r.perClass, r.overview, r.sheet]) io.stdout.write(`  ${rel(f)}\n`);
   return EXIT.ok;
 }
