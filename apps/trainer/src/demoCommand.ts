@@ -17,7 +17,7 @@ export async function demoCommand(argv: readonly string[], io: CliIo): Promise<n
       formatHelp(
         'pixelcnn demo',
         `Train a small class-conditional PixelCNN++ on ${(PRESETS.demo.classes as string[]).join(', ')} (QuickDraw) for\n` +
-          `${DEMO_STEPS} steps (about 7 minutes on 2 CPU cores with wasm), then sample ${DEMO_SAMPLES} drawings per class and\n` +
+          `${DEMO_STEPS} steps (about 10 minutes on 2 CPU cores with wasm), then sample ${DEMO_SAMPLES} drawings per class and\n` +
           'write PNGs (real drawings on top, generated below) and the loss curve.',
         demoOptions,
       ),

@@ -59,7 +59,7 @@ it('builds the settings `pixelcnn train --preset demo` would from an argument li
   const values = applyPreset(parsed.values, parsed.explicit, 'demo');
   const model = modelConfigFrom(values, 2, [28, 28, 1]);
   const train = trainSettingsFrom(values);
-  expect(model).toMatchObject({ numFilters: 8, numResnet: 1, numHierarchies: 2, numClasses: 2 });
+  expect(model).toMatchObject({ numFilters: 8, numResnet: 1, numHierarchies: 3, numClasses: 2 });
   expect(model.dropoutP).toBe(0); // the demo preset's, under the explicit options
   expect(train).toMatchObject({ steps: 20, batchSize: 32, ema: 0.995, seed: 1 });
 });

@@ -1,6 +1,6 @@
 /** The commands that make a model the viewer can show, and serve it. */
 export const MAKE_MODEL_COMMANDS = [
-  '# train a small model on 4 classes (~7 minutes on 2 CPU cores), into runs/demo',
+  '# train a small model on 4 classes (~10 minutes on 2 CPU cores), into runs/demo',
   'pnpm demo',
   '# or train your own choice of classes',
   'pnpm --filter @pixelcnn/trainer build',

@@ -11,23 +11,23 @@ import {
 
 it("starts from the demo's network and training (pixelcnn train --preset demo)", () => {
   const d = formDefaults();
-  expect(d.classes).toBe('apple,fish,house,rainbow');
+  expect(d.classes).toBe('rainbow,lollipop,eye,apple');
   expect(d.fields).toMatchObject({
     'per-class': '2000',
     'num-resnet': '1',
-    'num-hierarchies': '2',
+    'num-hierarchies': '3',
     'num-filters': '32',
     'num-logistic-mix': '5',
     dropout: '0',
     'batch-size': '32',
-    steps: '250',
+    steps: '406',
     ema: '0.995',
   });
-  // the settings of the defaults are the CLI's for `--preset demo --steps 250 --eval-images 200`
+  // the settings of the defaults are the CLI's for `--preset demo --steps 406 --eval-images 200`
   const s = settingsFromForm(classList(d.classes), d.fields);
-  const cli = parseArgs(['--steps', '250', '--eval-images', '200'], trainOptions, 'pixelcnn train');
+  const cli = parseArgs(['--steps', '406', '--eval-images', '200'], trainOptions, 'pixelcnn train');
   const values = applyPreset(cli.values, cli.explicit, 'demo');
-  expect(s.train).toMatchObject({ steps: 250, evalImages: 200, batchSize: 32, ema: 0.995 });
+  expect(s.train).toMatchObject({ steps: 406, evalImages: 200, batchSize: 32, ema: 0.995 });
   expect(s.train.learningRate).toBe(values.lr);
   expect(s.model).toMatchObject({
     numFilters: 32,
@@ -36,8 +36,8 @@ it("starts from the demo's network and training (pixelcnn train --preset demo)",
     dropoutP: 0,
   });
   expect(s.data).toEqual({
-    classes: ['apple', 'fish', 'house', 'rainbow'],
-    tfdsLabels: [8, 116, 154, 239], // TFDS labels: alphabetical (apple is 8th after ant, anvil)
+    classes: ['rainbow', 'lollipop', 'eye', 'apple'],
+    tfdsLabels: [239, 177, 106, 8], // TFDS labels: alphabetical (apple is 8th after ant, anvil)
     perClass: 2000,
     heldOut: 0.1,
   });
@@ -68,7 +68,7 @@ it("refuses bad values with the CLI's messages, and misspelt classes with sugges
 it('says the command line of the same run', () => {
   const { fields } = formDefaults();
   expect(commandLine(['cat', 'dog'], { ...fields, 'num-filters': '64' })).toBe(
-    'pixelcnn train --preset demo --classes cat,dog --num-filters 64 --steps 250 --eval-images 200 --out runs/browser',
+    'pixelcnn train --preset demo --classes cat,dog --num-filters 64 --steps 406 --eval-images 200 --out runs/browser',
   );
 });
 
