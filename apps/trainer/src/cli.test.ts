@@ -206,7 +206,7 @@ describe('pixelcnn train sizes its micro-batch against the wasm heap', () => {
     const m = f
       .err()
       .match(
-        /^error: option --micro-batch 64: a training step on 64 images needs about \d+\.\d GiB, more than the wasm heap's 4 GiB; the largest micro-batch that fits is (\d+): use --micro-batch (\d+) \(or 0 = auto\)/,
+        /^error: option --micro-batch 64: a training step on micro-batches of 64 images needs about \d+\.\d\d GiB, more than the wasm heap's 4\.00 GiB even with recomputed blocks; the largest micro-batch that fits is (\d+): use --micro-batch (\d+) \(or 0 = auto\)/,
       );
     expect(m, f.err()).not.toBeNull();
     expect(m?.[2]).toBe(m?.[1]);

@@ -3,6 +3,7 @@ import {
   backendMemoryLimit,
   fitMicroBatch,
   fusedKernelsRegistered,
+  microBatchRefusal,
   type PixelCNN,
 } from '@pixelcnn/pixelcnn-dist';
 import { camelCase, type OptionValue, UsageError } from './args';
@@ -135,10 +136,11 @@ export function resumeSettings(
 }
 /**
  * On wasm, refuse before any work a training step that cannot fit the 4 GiB heap (running out of
- * it aborts the process), by pixelcnn-dist's `fitMicroBatch` (the Trainer's own check): an
- * explicit --micro-batch too large (naming the one that fits), or a network too big for even one
- * image. --micro-batch 0 is the Trainer's 'auto', the largest that fits. Other backends have no
- * known limit (`backendMemoryLimit`).
+ * it aborts the process), by pixelcnn-dist's `fitMicroBatch` (the Trainer's own check) and in
+ * its words (`microBatchRefusal`), with the option to change: an explicit --micro-batch too
+ * large (naming the one that fits), or a network too big for even one image. --micro-batch 0 is
+ * the Trainer's 'auto', the largest that fits. Other backends have no known limit
+ * (`backendMemoryLimit`).
  */
 export function checkMicroBatchFits(
   dist: Pick<PixelCNN, 'plan' | 'numParameters'>,
@@ -148,19 +150,20 @@ export function checkMicroBatchFits(
   const { plan, numParameters } = dist;
   // as the Trainer will: recomputing the gated resnets where that is what fits, fused kernels
   // where the backend has them
-  const { fits, bytes, largest } = fitMicroBatch(
+  const limit = backendMemoryLimit(backend);
+  const fit = fitMicroBatch(
     plan,
     numParameters,
     Math.max(requested, 1),
     requested || 'auto',
-    backendMemoryLimit(backend),
+    limit,
     { recomputeBlocks: 'auto', fusedKernels: fusedKernelsRegistered() },
   );
-  if (fits) return;
-  const gib = `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+  if (fit.fits || limit === undefined) return;
+  const why = microBatchRefusal(fit, { bytes: limit, wasmHeap: true });
   throw new UsageError(
-    largest === 0
-      ? `this network needs about ${gib} for a training step on one image, more than the wasm heap's 4 GiB: use fewer --num-filters, --num-resnet or --num-hierarchies, or --backend webgpu`
-      : `option --micro-batch ${requested}: a training step on ${requested} images needs about ${gib}, more than the wasm heap's 4 GiB; the largest micro-batch that fits is ${largest}: use --micro-batch ${largest} (or 0 = auto)`,
+    fit.largest === 0
+      ? `${why}: use fewer --num-filters, --num-resnet or --num-hierarchies, or --backend webgpu`
+      : `option --micro-batch ${requested}: ${why}: use --micro-batch ${fit.largest} (or 0 = auto)`,
   );
 }

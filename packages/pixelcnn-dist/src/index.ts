@@ -34,6 +34,7 @@ export {
   largestFittingMicroBatch,
   MEMORY_ESTIMATE_MARGIN,
   type MicroBatchFit,
+  microBatchRefusal,
   networkSize,
   relativeStepCost,
   type TrainingMemoryEstimate,

@@ -9,6 +9,7 @@ import {
   fusedKernelsRegistered,
   largestFittingMicroBatch,
   MEMORY_ESTIMATE_MARGIN,
+  microBatchRefusal,
   networkSize,
   relativeStepCost,
   WASM_HEAP_LIMIT_BYTES,
@@ -182,6 +183,38 @@ it('fitMicroBatch: the asked or largest micro-batch, whether it fits, and its es
     largest,
   );
   dist.dispose();
+});
+
+it('microBatchRefusal: one wording of what does not fit, none for what does', () => {
+  const fit = {
+    microBatchSize: 8,
+    recomputeBlocks: false,
+    fits: false,
+    bytes: 5.5 * 2 ** 30,
+    largest: 1,
+  };
+  expect(microBatchRefusal(fit, { bytes: WASM_HEAP_LIMIT_BYTES, wasmHeap: true })).toBe(
+    "a training step on micro-batches of 8 images needs about 5.50 GiB, more than the wasm heap's 4.00 GiB; the largest micro-batch that fits is 1",
+  );
+  expect(
+    microBatchRefusal(
+      { ...fit, largest: 0, bytes: 9.5 * 2 ** 30 },
+      { bytes: 2 ** 33, wasmHeap: false },
+    ),
+  ).toBe(
+    'this network needs about 9.50 GiB for a training step on one image, more than the memory limit of 8.00 GiB',
+  );
+  expect(
+    microBatchRefusal(
+      { ...fit, recomputeBlocks: true },
+      { bytes: WASM_HEAP_LIMIT_BYTES, wasmHeap: true },
+    ),
+  ).toBe(
+    "a training step on micro-batches of 8 images needs about 5.50 GiB, more than the wasm heap's 4.00 GiB even with recomputed blocks; the largest micro-batch that fits is 1",
+  );
+  expect(microBatchRefusal({ ...fit, fits: true }, { bytes: 2 ** 33, wasmHeap: false })).toBe(
+    undefined,
+  );
 });
 
 describeBackends('networkSize', () => {

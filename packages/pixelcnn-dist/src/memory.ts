@@ -255,6 +255,30 @@ export function relativeStepCost(microBatch: number, recomputeBlocks: boolean): 
   return (1 + SMALL_BATCH_OVERHEAD / microBatch) * (recomputeBlocks ? 1 + RECOMPUTE_COST : 1);
 }
 
+const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+
+/**
+ * Why a micro-batch does not fit its limit, in the one wording the Trainer's refusal and the
+ * apps' share (each adds its own advice: the option to change, a smaller network); undefined
+ * when it fits. `limit.wasmHeap`: the limit is the wasm heap's own (`backendMemoryLimit`), not
+ * one the caller set. E.g. "a training step on micro-batches of 8 images needs about 5.12 GiB,
+ * more than the wasm heap's 4.00 GiB; the largest micro-batch that fits is 1", or "this network
+ * needs about 9.50 GiB for a training step on one image, more than the memory limit of 8.00 GiB"
+ * (" even with recomputed blocks" after the limit when the fit recomputed them).
+ */
+export function microBatchRefusal(
+  fit: MicroBatchFit,
+  limit: { bytes: number; wasmHeap: boolean },
+): string | undefined {
+  if (fit.fits) return undefined;
+  const over =
+    `more than ${limit.wasmHeap ? "the wasm heap's" : 'the memory limit of'} ${gib(limit.bytes)}` +
+    (fit.recomputeBlocks ? ' even with recomputed blocks' : '');
+  return fit.largest >= 1
+    ? `a training step on micro-batches of ${fit.microBatchSize} images needs about ${gib(fit.bytes)}, ${over}; the largest micro-batch that fits is ${fit.largest}`
+    : `this network needs about ${gib(fit.bytes)} for a training step on one image, ${over}`;
+}
+
 /**
  * A network's plan and parameter count from its config alone, without making its variables:
  * what {@link estimateTrainingMemory} and {@link fitMicroBatch} need, so an oversized network can

@@ -2,7 +2,12 @@ import { checkValues } from '@pixelcnn/logistic-mixture';
 import { effectiveWeight, withEffectiveWeights } from '@pixelcnn/masked-conv';
 import * as tf from '@tensorflow/tfjs-core';
 import { type TensorInput, toFloatTensor } from './inputs';
-import { backendMemoryLimit, fitMicroBatch, fusedKernelsRegistered } from './memory';
+import {
+  backendMemoryLimit,
+  fitMicroBatch,
+  fusedKernelsRegistered,
+  microBatchRefusal,
+} from './memory';
 import { normalizedLayers } from './network';
 import { applyGradientsInChunks } from './optimizerUpdate';
 import type { PixelCNN } from './pixelCnn';
@@ -518,14 +523,15 @@ export class Trainer {
     });
     if (fit.fits || limit === undefined)
       return { mb: fit.microBatchSize, recomputeBlocks: fit.recomputeBlocks };
-    const { microBatchSize: mb, bytes, largest } = fit;
-    const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
-    const where = this.o.memoryLimitBytes === undefined ? "the wasm heap's" : 'the memory limit of';
-    const even = fit.recomputeBlocks ? ' even with recomputed blocks' : '';
+    const why = microBatchRefusal(fit, {
+      bytes: limit,
+      wasmHeap: this.o.memoryLimitBytes === undefined,
+    });
     throw new Error(
-      largest >= 1
-        ? `Error in ${fn}: a training step on micro-batches of ${mb} images needs about ${gib(bytes)}, more than ${where} ${gib(limit)}${even}; the largest micro-batch that fits is ${largest}: use microBatchSize: ${largest} (or 'auto')`
-        : `Error in ${fn}: this network needs about ${gib(bytes)} for a training step on one image, more than ${where} ${gib(limit)}${even}; use fewer filters, resnets or hierarchies, or a backend with more memory`,
+      `Error in ${fn}: ${why}` +
+        (fit.largest >= 1
+          ? `: use microBatchSize: ${fit.largest} (or 'auto')`
+          : '; use fewer filters, resnets or hierarchies, or a backend with more memory'),
     );
   }
 

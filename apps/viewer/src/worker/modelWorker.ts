@@ -9,6 +9,7 @@ import {
   encodeCheckpoint,
   estimateTrainingMemory,
   fitMicroBatch,
+  microBatchRefusal,
   networkSize,
   PixelCNN,
   type PixelProgress,
@@ -316,13 +317,12 @@ async function trainStart(run: TrainStart): Promise<void> {
       const asked = trainerOptions(s.train).microBatchSize ?? s.train.batchSize;
       const fit = fitMicroBatch(plan, numParameters, s.train.batchSize, asked, limit);
       if (!fit.fits && limit !== undefined) {
-        const where = memoryLimitBytes === undefined ? "the wasm heap's" : 'the memory limit of';
+        const why = microBatchRefusal(fit, {
+          bytes: limit,
+          wasmHeap: memoryLimitBytes === undefined,
+        });
         throw tooBig(
-          new Error(
-            fit.largest >= 1
-              ? `a training step on micro-batches of ${fit.microBatchSize} images needs about ${gib(fit.bytes)}, more than ${where} ${gib(limit)}; the largest micro-batch that fits is ${fit.largest}`
-              : `this network needs about ${gib(fit.bytes)} for a training step on one image, more than ${where} ${gib(limit)}; use fewer filters, resnets or hierarchies`,
-          ),
+          new Error(fit.largest >= 1 ? why : `${why}; use fewer filters, resnets or hierarchies`),
         );
       }
     }
