@@ -1,33 +1,8 @@
 import fs from 'node:fs';
+import type { ExampleOrder, RawExamples, TrainingData } from '@pixelcnn/pixelcnn-dist';
 import { type NpyHeader, parseNpyHeader, rowSplit } from '@pixelcnn/quickdraw-data';
 import { UsageError } from './args';
 import { epochPermutation } from './rng';
-
-/** A batch as plain arrays: `images` `[size * H * W * C]` uint8, `labels` `[size]`. */
-export interface RawExamples {
-  size: number;
-  images: Uint8Array;
-  labels: Int32Array;
-}
-
-/** An order of examples: each one's class position and row. */
-export interface ExampleOrder {
-  classIndex: Uint16Array;
-  row: Uint32Array;
-}
-
-/**
- * What training, evaluation and sampling read: QuickDraw's `QuickDrawDataset` and
- * {@link ArrayDataset} both are one. Labels are class positions 0..k-1.
- */
-export interface TrainingData {
-  size(split: 'train' | 'test'): number;
-  examples(
-    split: 'train' | 'test',
-    o?: { shuffle?: boolean; seed?: number; epoch?: number },
-  ): ExampleOrder;
-  read(order: ExampleOrder, start?: number, end?: number): Promise<RawExamples>;
-}
 
 /** A uint8 image array read from a .npy file: `[N, H, W]` (C = 1) or `[N, H, W, C]`. */
 export interface NpyImages {

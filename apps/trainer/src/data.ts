@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { TrainingData } from '@pixelcnn/pixelcnn-dist';
 import {
   BITMAP_SIDE,
   type BitmapSource,
@@ -10,7 +11,7 @@ import {
 } from '@pixelcnn/quickdraw-data';
 import { defaultCacheDir, downloadClass, openBitmapFile } from '@pixelcnn/quickdraw-data/node';
 import { UsageError } from './args';
-import { ArrayDataset, readNpyImages, readNpyLabels, type TrainingData } from './arrayData';
+import { ArrayDataset, readNpyImages, readNpyLabels } from './arrayData';
 import type { DataSettings } from './settings';
 
 /** Env var naming a QuickDraw mirror (local directory or URL laid out like the bucket). */

@@ -1,8 +1,8 @@
 import path from 'node:path';
+import { evaluateBitsPerDim, meanCi95 } from '@pixelcnn/pixelcnn-dist';
 import { formatHelp, parseArgs, UsageError } from './args';
 import { resolveIntactCheckpoint } from './checkpoint';
 import { openRunData } from './data';
-import { evaluateBitsPerDim } from './evaluation';
 import { CliError, type CliIo, EXIT } from './io';
 import {
   type CheckpointMeta,
@@ -12,7 +12,6 @@ import {
 } from './modelState';
 import { evalOptions } from './options';
 import { formatDuration } from './progress';
-import { meanCi95 } from './stats';
 import { startBackend } from './trainCommand';
 
 /** What `pixelcnn eval --json` prints. */

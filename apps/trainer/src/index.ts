@@ -6,11 +6,10 @@ export {
   parseArgs,
   UsageError,
 } from './args';
-export { ArrayDataset, readNpyImages, readNpyLabels, type TrainingData } from './arrayData';
+export { ArrayDataset, readNpyImages, readNpyLabels } from './arrayData';
 export { ensureWritableDir, writeFileAtomic, writeJsonAtomic } from './atomic';
 export { fsRunReader, listCheckpoints, resolveCheckpointDir } from './checkpoint';
 export { openRunData, QUICKDRAW_ENV, repoRoot, resolveDataSource } from './data';
-export { evaluateBitsPerDim } from './evaluation';
 export { drawText, textWidth } from './font';
 export { type ImageGridOptions, imageGrid } from './imageGrid';
 export { CliError, type CliIo, EXIT } from './io';
@@ -32,9 +31,6 @@ export {
   type RunSettings,
   resolveClasses,
   scheduleOf,
-  stepsPerEpoch,
-  totalSteps,
   trainerOptions,
 } from './settings';
-export { meanCi95 } from './stats';
 export { type TrainOutcome, train } from './training';

@@ -1,6 +1,6 @@
 // The run settings of `pixelcnn train`, as far as they need no file system: their types, the
-// builders from option values (the option schema says where each option lands), the Trainer
-// options and epoch rules they imply. Browser-safe (no node: import), so a page builds runs the
+// builders from option values (the option schema says where each option lands), and the Trainer
+// options they imply (the training loop and its epoch rules are pixelcnn-dist's trainLoop). Browser-safe (no node: import), so a page builds runs the
 // CLI continues (see settingsEntry.ts); settings.ts adds what needs paths and checkpoints.
 import type { LearningRateSchedule, PixelCNNConfig, TrainerOptions } from '@pixelcnn/pixelcnn-dist';
 import {
@@ -31,7 +31,10 @@ export interface DataSettings {
   labels?: string;
 }
 
-/** How a run trains (the options pixelcnn-dist's Trainer gets: see modelState.trainerOptions). */
+/**
+ * How a run trains: the options pixelcnn-dist's Trainer gets ({@link trainerOptions}), and its
+ * trainLoop plan (batchSize, epochs, steps, seed, evalImages, evalBatch: a `TrainingPlan`).
+ */
 export interface TrainSettings {
   learningRate: number;
   /** Adam's. */
@@ -206,14 +209,4 @@ export function trainerOptions(t: TrainSettings): TrainerOptions {
     // the CLI feeds requantised bytes and its own labels: nothing to check each step
     validate: false,
   };
-}
-
-/** Steps in one epoch: full batches only (a last partial batch is dropped, as tf.data's drop_remainder). */
-export function stepsPerEpoch(trainSize: number, batchSize: number): number {
-  return Math.max(1, Math.floor(trainSize / batchSize));
-}
-
-/** Total steps of a run: --steps, else epochs x steps per epoch. */
-export function totalSteps(settings: RunSettings, perEpoch: number): number {
-  return settings.train.steps ?? settings.train.epochs * perEpoch;
 }

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { type PixelCNN, type PixelProgress, SAMPLERS } from '@pixelcnn/pixelcnn-dist';
+import { EVAL_SEED, type PixelCNN, type PixelProgress, SAMPLERS } from '@pixelcnn/pixelcnn-dist';
 import { displayPixels, quantizePixels, RUN_LAYOUT } from '@pixelcnn/pixelcnn-dist/run';
 import { classLabel, isClassName, resolveClassName } from '@pixelcnn/quickdraw-data';
 import { MODEL_NAMES, type ModelInfo, modelInfo } from '@pixelcnn/quickdraw-models';
@@ -10,7 +10,6 @@ import { formatHelp, type OptionValue, parseArgs, UsageError } from './args';
 import { ensureWritableDir, writeFileAtomic } from './atomic';
 import { resolveIntactCheckpoint, runDirOf } from './checkpoint';
 import { type OpenedData, openRunData } from './data';
-import { EVAL_SEED } from './evaluation';
 import { imageGrid } from './imageGrid';
 import { CliError, type CliIo, EXIT } from './io';
 import {

@@ -17,9 +17,7 @@ export {
   type RunSettings,
   resolveClasses,
   scheduleOf,
-  stepsPerEpoch,
   type TrainSettings,
-  totalSteps,
   trainerOptions,
   trainSettingsFrom,
 } from './runSettings';

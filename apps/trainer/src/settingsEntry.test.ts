@@ -43,10 +43,8 @@ it('@pixelcnn/trainer/settings pulls in no node: module (the viewer bundles it f
   expect([...bare].sort()).toEqual([
     '@pixelcnn/backend',
     '@pixelcnn/pixelcnn-dist',
-    '@pixelcnn/pixelcnn-dist/run',
     '@pixelcnn/quickdraw-data',
     '@pixelcnn/quickdraw-models', // its main entry: model names and fetch loaders, no fs
-    '@tensorflow/tfjs-core',
   ]);
 });
 

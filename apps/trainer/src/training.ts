@@ -1,23 +1,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Trainer } from '@pixelcnn/pixelcnn-dist';
+import { type Trainer, type TrainingData, trainLoop } from '@pixelcnn/pixelcnn-dist';
 import {
   CHECKPOINT_FILE,
-  quantizePixels,
+  checkpointName,
   RUN_LAYOUT,
   smoothSeries,
 } from '@pixelcnn/pixelcnn-dist/run';
-import * as tf from '@tensorflow/tfjs-core';
-import type { TrainingData } from './arrayData';
 import { writeFileAtomic } from './atomic';
 import { readLatest } from './checkpoint';
-import { evaluateBitsPerDim } from './evaluation';
 import { linePlot } from './lossPlot';
 import { MetricsLog } from './metrics';
 import { saveRunCheckpoint, type TrainProgress } from './modelState';
 import { encodePng } from './png';
 import { formatDuration, type ProgressReporter } from './progress';
-import { type RunSettings, stepsPerEpoch, totalSteps } from './settings';
+import type { RunSettings } from './settings';
 
 /** Hooks for tests (fault injection, observation). */
 export interface TrainHooks {
@@ -74,193 +71,117 @@ export function writeLossPlot(file: string, metrics: MetricsLog, title: string):
 }
 
 /**
- * What the CLI owns of training (the steps are pixelcnn-dist's Trainer: data-dependent init,
- * micro-batch accumulation, Adam, the schedule, clipping, EMA, NaN/Inf skip): epochs and the data
- * order, held-out bits/dim, a checkpoint, metrics and the loss curve at the end of every epoch;
- * checkpoints every N steps, on Ctrl-C (signal) and --max-minutes; a NaN/Inf loss or gradient
- * (the Trainer skips that update) stops without touching the last checkpoint.
+ * `pixelcnn train`'s adapter to pixelcnn-dist's trainLoop (epochs, data order, steps, held-out
+ * evaluations, checkpoint timing, stop and time limit are the loop's): the progress line and
+ * its log lines, metrics.jsonl/csv, and at every checkpoint (each epoch's end, every
+ * --checkpoint-every steps, the end, Ctrl-C, --max-minutes) a run checkpoint and the loss curve.
+ * A NaN/Inf loss or gradient stops without touching the last checkpoint, naming it.
  */
 export async function train(ctx: TrainContext): Promise<TrainOutcome> {
   const { settings, trainer, dataset, reporter, runDir } = ctx;
   const t = settings.train;
-  const model = trainer.dist;
-  const B = t.batchSize;
-  const trainSize = dataset.size('train');
-  if (trainSize < B) {
-    throw new Error(
-      `the training split has ${trainSize} drawings, fewer than --batch-size ${B}; use more --per-class or a smaller batch`,
-    );
-  }
-  const perEpoch = stepsPerEpoch(trainSize, B);
-  const total = totalSteps(settings, perEpoch);
-  const totalEpochs = Math.ceil(total / perEpoch);
-  const conditional = settings.model.conditionalShape != null;
-  const [H, W, C] = settings.model.imageShape;
   const metrics = new MetricsLog(
     path.join(runDir, RUN_LAYOUT.metricsJsonl),
     path.join(runDir, RUN_LAYOUT.metricsCsv),
   );
   const progress: TrainProgress = { ...ctx.progress };
+  const startStep = progress.step;
   metrics.truncateAfter(progress.step);
   const plotFile = path.join(runDir, RUN_LAYOUT.lossPlot);
   const plotTitle = `PixelCNN++ on ${settings.data.images ? path.basename(settings.data.images) : 'QuickDraw'}`;
-  let lastCheckpoint: string | undefined;
-  const meta = () => ({ settings, progress: { ...progress }, backend: ctx.backend });
-  const checkpoint = async () => {
-    lastCheckpoint = await saveRunCheckpoint(runDir, trainer, meta(), t.keepCheckpoints);
-    return lastCheckpoint;
-  };
   const checkpointsDir = path.join(runDir, RUN_LAYOUT.checkpoints);
   const latestName = readLatest(checkpointsDir);
-  if (latestName) lastCheckpoint = path.join(checkpointsDir, latestName);
-
-  const evaluate = async () => {
-    const run = () =>
-      evaluateBitsPerDim(model, dataset, {
-        split: 'test',
-        maxImages: t.evalImages,
-        batchSize: t.evalBatch,
-      });
-    const r = await trainer.withEmaWeights(run);
-    progress.lastEval = {
-      step: progress.step,
-      epoch: progress.epoch + 1,
-      bitsPerDim: r.mean,
-      ci95: r.ci95,
-      images: r.n,
-    };
-    metrics.append({
-      kind: 'eval',
-      step: progress.step,
-      epoch: progress.epoch + 1,
-      bitsPerDim: r.mean,
-      ci95: r.ci95,
-      images: r.n,
-      elapsedSeconds: progress.elapsedSeconds,
-    });
-    reporter.log(
-      `epoch ${progress.epoch + 1}: held-out ${r.mean.toFixed(4)} ± ${r.ci95.toFixed(4)} bits/dim (95% CI, ${r.n} images${trainer.ema ? ', EMA weights' : ''})`,
-    );
-  };
-
-  reporter.log(
-    `training: ${trainSize} images, ${perEpoch} steps/epoch of ${B}, ` +
-      `${total} steps (${totalEpochs} epoch${totalEpochs === 1 ? '' : 's'}), ${model.numParameters.toLocaleString('en-US')} parameters` +
-      (progress.step > 0 ? `; resuming at step ${progress.step}` : ''),
-  );
-
-  let order =
-    progress.step < total
-      ? dataset.examples('train', { seed: t.seed, epoch: progress.epoch })
-      : undefined;
-  let orderEpoch = progress.epoch;
+  let lastCheckpoint = latestName ? path.join(checkpointsDir, latestName) : undefined;
+  // The run directory holds this step's checkpoint already (a resumed run): not written again.
+  const saved =
+    latestName === checkpointName(progress.step) &&
+    fs.existsSync(path.join(checkpointsDir, latestName, CHECKPOINT_FILE));
   const runStart = performance.now();
-  const baseElapsed = progress.elapsedSeconds;
-  let secPerStep = Number.NaN;
 
-  while (progress.step < total) {
-    if (orderEpoch !== progress.epoch || !order) {
-      order = dataset.examples('train', { seed: t.seed, epoch: progress.epoch });
-      orderEpoch = progress.epoch;
-    }
-    const t0 = performance.now();
-    const start = progress.batchInEpoch * B;
-    const raw = await dataset.read(order, start, start + B);
-    const pixels = Float32Array.from(quantizePixels(raw.images, settings.model.high ?? 255));
-    if (ctx.hooks?.poisonBatch?.(progress.step)) pixels[0] = Number.NaN;
-    const x = tf.tensor4d(pixels, [B, H, W, C]);
-    const labels = conditional ? tf.tensor1d(raw.labels, 'int32') : undefined;
-    let r: Awaited<ReturnType<Trainer['trainStep']>>;
-    try {
-      r = await trainer.trainStep(x, { conditionalInput: labels });
-    } finally {
-      tf.dispose([x, ...(labels ? [labels] : [])]);
-    }
-    if (r.skipped) {
-      const what = Number.isFinite(r.loss) ? `gradient norm (${r.gradNorm})` : `loss (${r.loss})`;
-      reporter.finishLine();
+  const outcome = await trainLoop({
+    trainer,
+    data: dataset,
+    plan: t,
+    progress,
+    checkpoint: {
+      everySteps: t.checkpointEvery,
+      savedStep: saved ? progress.step : undefined,
+      save: async (_reason, p) => {
+        const meta = { settings, progress: { ...p }, backend: ctx.backend };
+        lastCheckpoint = await saveRunCheckpoint(runDir, trainer, meta, t.keepCheckpoints);
+        writeLossPlot(plotFile, metrics, plotTitle);
+      },
+    },
+    control: {
+      signal: ctx.signal,
+      timeLimitSeconds: ctx.maxMinutes === undefined ? undefined : ctx.maxMinutes * 60,
+    },
+    prepareBatch: ({ step, pixels }) => {
+      if (ctx.hooks?.poisonBatch?.(step)) pixels[0] = Number.NaN;
+    },
+    events: {
+      start: (n) => {
+        reporter.log(
+          `training: ${n.trainSize} images, ${n.stepsPerEpoch} steps/epoch of ${t.batchSize}, ` +
+            `${n.totalSteps} steps (${n.totalEpochs} epoch${n.totalEpochs === 1 ? '' : 's'}), ${trainer.dist.numParameters.toLocaleString('en-US')} parameters` +
+            (progress.step > 0 ? `; resuming at step ${progress.step}` : ''),
+        );
+      },
+      step: (s) => {
+        const r = s.result;
+        if (s.progress.step === startStep + 1 && (r.microBatches > 1 || r.recomputedBlocks)) {
+          const how = r.recomputedBlocks
+            ? ', recomputing each gated resnet in the backward pass'
+            : '';
+          reporter.log(
+            `each step of ${t.batchSize} accumulates ${r.microBatches} micro-batch${r.microBatches > 1 ? 'es' : ''}${how} (memory)`,
+          );
+        }
+        metrics.append(s.row);
+        ctx.hooks?.afterStep?.({ step: s.row.step, loss: s.result.loss });
+        reporter.update({
+          step: s.row.step,
+          totalSteps: s.totalSteps,
+          epoch: s.row.epoch,
+          totalEpochs: s.totalEpochs,
+          loss: s.result.loss,
+          bitsPerDim: s.result.bitsPerDim,
+          imagesPerSec: s.imagesPerSec,
+          etaSeconds: s.etaSeconds,
+        });
+      },
+      evaluated: (row) => {
+        metrics.append(row);
+        reporter.log(
+          `epoch ${row.epoch}: held-out ${row.bitsPerDim.toFixed(4)} ± ${row.ci95?.toFixed(4)} bits/dim (95% CI, ${row.images} images${trainer.ema ? ', EMA weights' : ''})`,
+        );
+      },
+    },
+  });
+  reporter.finishLine();
+  switch (outcome.kind) {
+    case 'non-finite':
       return {
         kind: 'non-finite',
         progress,
         lastCheckpoint,
         message:
-          `non-finite ${what} at step ${progress.step + 1} (epoch ${progress.epoch + 1}); the update was not applied and training stopped.\n` +
+          `${outcome.message}
+` +
           (lastCheckpoint
             ? `The last good checkpoint is ${lastCheckpoint} (untouched); continue from it with a lower --lr or with --grad-clip, e.g.\n  pixelcnn train --resume ${runDir} ...`
             : 'No checkpoint was written yet; start again with a lower --lr or with --grad-clip.'),
       };
-    }
-    if (progress.step === ctx.progress.step && (r.microBatches > 1 || r.recomputedBlocks)) {
-      const how = r.recomputedBlocks ? ', recomputing each gated resnet in the backward pass' : '';
-      reporter.log(
-        `each step of ${B} accumulates ${r.microBatches} micro-batch${r.microBatches > 1 ? 'es' : ''}${how} (memory)`,
-      );
-    }
-    progress.step++;
-    progress.batchInEpoch++;
-    const dt = (performance.now() - t0) / 1000;
-    secPerStep = Number.isNaN(secPerStep) ? dt : 0.8 * secPerStep + 0.2 * dt;
-    progress.elapsedSeconds = baseElapsed + (performance.now() - runStart) / 1000;
-    metrics.append({
-      kind: 'train',
-      step: progress.step,
-      epoch: progress.epoch + 1,
-      lossNats: r.loss,
-      bitsPerDim: r.bitsPerDim,
-      learningRate: r.learningRate,
-      imagesPerSec: B / dt,
-      elapsedSeconds: progress.elapsedSeconds,
-    });
-    ctx.hooks?.afterStep?.({ step: progress.step, loss: r.loss });
-    reporter.update({
-      step: progress.step,
-      totalSteps: total,
-      epoch: progress.epoch + 1,
-      totalEpochs,
-      loss: r.loss,
-      bitsPerDim: r.bitsPerDim,
-      imagesPerSec: B / secPerStep,
-      etaSeconds: (total - progress.step) * secPerStep,
-    });
-
-    const epochDone = progress.batchInEpoch >= perEpoch;
-    const finished = progress.step >= total;
-    if (epochDone || finished) {
-      reporter.finishLine();
-      await evaluate();
-    }
-    if (epochDone) {
-      progress.epoch++;
-      progress.batchInEpoch = 0;
-    }
-    const minutes = (performance.now() - runStart) / 60000;
-    const timeUp = ctx.maxMinutes !== undefined && minutes >= ctx.maxMinutes && !finished;
-    const interrupted = ctx.signal?.aborted === true && !finished;
-    if (
-      epochDone ||
-      finished ||
-      timeUp ||
-      interrupted ||
-      (t.checkpointEvery > 0 && progress.step % t.checkpointEvery === 0)
-    ) {
-      await checkpoint();
-      writeLossPlot(plotFile, metrics, plotTitle);
-    }
-    if (interrupted) {
-      reporter.finishLine();
+    case 'stopped':
       return { kind: 'interrupted', checkpoint: lastCheckpoint!, progress };
-    }
-    if (timeUp) {
-      reporter.finishLine();
-      reporter.log(`time limit reached after ${formatDuration(minutes * 60)}`);
+    case 'time-limit':
+      reporter.log(
+        `time limit reached after ${formatDuration((performance.now() - runStart) / 1000)}`,
+      );
       return { kind: 'time-limit', checkpoint: lastCheckpoint!, progress };
-    }
+    default:
+      // No step was left to do (e.g. resuming a finished run): the loss curve is drawn anyway.
+      if (progress.step === startStep) writeLossPlot(plotFile, metrics, plotTitle);
+      return { kind: 'done', checkpoint: lastCheckpoint!, progress };
   }
-  if (progress.step === ctx.progress.step) {
-    // No step was left to do (e.g. resuming a finished run): make sure the state is on disk.
-    if (!lastCheckpoint || !fs.existsSync(path.join(lastCheckpoint, CHECKPOINT_FILE)))
-      await checkpoint();
-    writeLossPlot(plotFile, metrics, plotTitle);
-  }
-  return { kind: 'done', checkpoint: lastCheckpoint!, progress };
 }

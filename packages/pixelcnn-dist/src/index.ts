@@ -1,6 +1,7 @@
-// The public API: the distribution, its config, training, checkpoints' formats, samplers by name
-// and the sizing estimates. The layer-level building blocks are in './internals'; file IO in
-// './node'; the run-directory contract in './run'.
+// The public API: the distribution, its config, training (the Trainer, the loop around it and
+// the held-out evaluation), checkpoints' formats, samplers by name and the sizing estimates. The
+// layer-level building blocks are in './internals'; file IO in './node'; the run-directory
+// contract in './run'.
 // resnetActivation's choices (TFP's `resnet_activation`) are the gated resnets' own.
 export { ACTIVATIONS, type Activation } from '@pixelcnn/gated-resnet';
 export { bitsPerDim, type MixtureParams } from '@pixelcnn/logistic-mixture';
@@ -24,8 +25,10 @@ export {
   resolveConfig,
   TFP_NETWORK,
 } from './config';
+export { type BitsPerDimScores, EVAL_SEED, evaluateBitsPerDim } from './evaluateBitsPerDim';
 export { type NetworkFlops, networkFlops, type ParameterCounts, parameterCounts } from './flops';
 export type { PrefixInput, TensorInput } from './inputs';
+export { type MeanCi, meanCi95, tQuantile975 } from './meanCi95';
 export {
   backendMemoryLimit,
   estimateTrainingMemory,
@@ -99,4 +102,19 @@ export {
   type TrainerSnapshot,
   type TrainerStateJSON,
 } from './trainerState';
+export type { ExampleOrder, RawExamples, TrainingData } from './trainingData';
+export {
+  type CheckpointReason,
+  type RunLength,
+  type StepReport,
+  stepsPerEpoch,
+  type TrainingPlan,
+  type TrainLoopCheckpoints,
+  type TrainLoopControl,
+  type TrainLoopEvents,
+  type TrainLoopOptions,
+  type TrainLoopOutcome,
+  totalSteps,
+  trainLoop,
+} from './trainLoop';
 export { WeightEMA, type WeightEMAOptions } from './weightEma';

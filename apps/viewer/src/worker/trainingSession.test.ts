@@ -130,7 +130,9 @@ const trainLosses = (rows: readonly MetricsRow[]) =>
   rows.filter((r) => r.kind === 'train').map((r) => r.lossNats);
 
 describeBackends('TrainingSession (the page trains as pixelcnn train does)', () => {
-  it('trains the same steps as the CLI on the same settings and data, evaluates, samples and autosaves', async () => {
+  // Both run pixelcnn-dist's trainLoop: this checks the two adapters' mapping of the run settings
+  // to it (the plan, the data order's seed, the held-out subset), on top of the page's cadence.
+  it('maps the run settings to the loop as the CLI does (same losses and held-out value), evaluates, samples and autosaves', async () => {
     const s = settings(5);
     const data = dataset();
     // the CLI's loop, writing a run directory
@@ -376,7 +378,7 @@ describeBackends('TrainingSession (the page trains as pixelcnn train does)', () 
     expect(log.states).toEqual([
       [
         'failed',
-        expect.stringMatching(/^the training split has \d+ drawings, fewer than the batch size 64/),
+        expect.stringMatching(/^the training split has \d+ images, fewer than the batch size 64/),
       ],
     ]);
     expect(trainer.step).toBe(0);

@@ -1,18 +1,12 @@
-// One training run in the page: the CLI's epochs and data order around pixelcnn-dist's Trainer
-// (the one training engine), with what a page adds: pause, resume and stop between steps, a
-// held-out evaluation every few steps, a grid of samples (real drawings above generated ones,
-// per class) every few steps, and an autosave every few seconds. No DOM: it runs in the worker
-// and, in tests, in Node.
-import type { Trainer } from '@pixelcnn/pixelcnn-dist';
+// One training run in the page: pixelcnn-dist's trainLoop (the CLI's loop: epochs, the data
+// order, steps, held-out evaluations, checkpoint timing) with what a page adds: pause, resume
+// and stop between steps, a held-out evaluation every few steps, a grid of samples (real
+// drawings above generated ones, per class) every few steps, and an autosave every few seconds,
+// each piece of tensor work under the worker's lock. No DOM: it runs in the worker and, in
+// tests, in Node.
+import { type Trainer, type TrainingData, trainLoop } from '@pixelcnn/pixelcnn-dist';
 import { type MetricsRow, quantizePixels, type RunProgress } from '@pixelcnn/pixelcnn-dist/run';
-import {
-  type CheckpointMeta,
-  evaluateBitsPerDim,
-  type RunSettings,
-  stepsPerEpoch,
-  type TrainingData,
-  totalSteps,
-} from '@pixelcnn/trainer/settings';
+import type { CheckpointMeta, RunSettings } from '@pixelcnn/trainer/settings';
 import * as tf from '@tensorflow/tfjs-core';
 
 export type SessionState = 'running' | 'paused' | 'stopped' | 'finished' | 'failed';
@@ -98,11 +92,10 @@ export class TrainingSession {
   private readonly progressNow: RunProgress;
   private pauseRequested = false;
   private stopRequested = false;
-  /** Aborts a sample grid being drawn when the run is stopped (minutes on a slow backend). */
+  /** Stops the loop between steps, and a sample grid being drawn (minutes on a slow backend). */
   private readonly stopSignal = new AbortController();
   private wake: (() => void) | undefined;
   private savedStep: number | undefined;
-  private lastSave = 0;
   private realCache: { real: Float32Array; counts: number[] } | undefined;
 
   constructor(init: SessionInit) {
@@ -171,13 +164,34 @@ export class TrainingSession {
     try {
       await this.exclusive(() => autosave(this.trainer, this.meta()));
     } catch (e) {
-      this.lastSave = (this.init.now ?? clock)();
       this.init.events.saveFailed((e as Error).message);
       return;
     }
     this.savedStep = this.progressNow.step;
-    this.lastSave = (this.init.now ?? clock)();
     this.init.events.saved(this.progressNow.step);
+  }
+
+  /** The loop's pause: say so, wait for resume() or stop(), say so. */
+  private async waitWhilePaused(): Promise<void> {
+    this.setState('paused');
+    await new Promise<void>((resolve) => {
+      this.wake = resolve;
+      if (!this.pauseRequested || this.stopRequested) resolve();
+    });
+    this.wake = undefined;
+    if (!this.stopRequested) this.setState('running');
+  }
+
+  /** Draw the sample grid and show it; a stop cuts it short (the weights stay whole). */
+  private async showGrid(): Promise<void> {
+    let grid: SampleGrid;
+    try {
+      grid = await this.exclusive(() => this.sampleGrid());
+    } catch (e) {
+      if (this.stopSignal.signal.aborted && (e as Error).name === 'AbortError') return;
+      throw e;
+    }
+    this.init.events.grid(grid);
   }
 
   /**
@@ -186,166 +200,76 @@ export class TrainingSession {
    */
   async run(): Promise<void> {
     const { settings, trainer, dataset, events, cadence } = this.init;
-    const now = this.init.now ?? clock;
-    const yieldToEvents = this.init.yieldToEvents ?? (() => Promise.resolve());
-    const t = settings.train;
-    const B = t.batchSize;
     const progress = this.progressNow;
-    const trainSize = dataset.size('train');
-    if (trainSize < B) {
-      this.setState(
-        'failed',
-        `the training split has ${trainSize} drawings, fewer than the batch size ${B}: use more drawings per class or a smaller batch`,
-      );
-      return;
-    }
-    const perEpoch = stepsPerEpoch(trainSize, B);
-    const total = totalSteps(settings, perEpoch);
-    const totalEpochs = Math.ceil(total / perEpoch);
-    const conditional = settings.model.conditionalShape != null;
-    const [H, W, C] = settings.model.imageShape;
-    const high = settings.model.high ?? 255;
-    let order: ReturnType<TrainingData['examples']> | undefined;
-    let orderEpoch = -1;
-    let secPerStep = Number.NaN;
     const startStep = progress.step;
-    const runStart = now();
-    const baseElapsed = progress.elapsedSeconds;
-    this.lastSave = now();
-    this.setState('running');
-
-    const evaluate = async () => {
-      const r = await trainer.withEmaWeights(() =>
-        evaluateBitsPerDim(trainer.dist, dataset, {
-          split: 'test',
-          maxImages: t.evalImages,
-          batchSize: t.evalBatch,
-        }),
-      );
-      progress.lastEval = {
-        step: progress.step,
-        epoch: progress.epoch + 1,
-        bitsPerDim: r.mean,
-        ci95: r.ci95,
-        images: r.n,
-      };
-      const row: MetricsRow = {
-        kind: 'eval',
-        step: progress.step,
-        epoch: progress.epoch + 1,
-        bitsPerDim: r.mean,
-        ci95: r.ci95,
-        images: r.n,
-        elapsedSeconds: progress.elapsedSeconds,
-      };
-      this.rows.push(row);
-      events.eval(row);
-    };
-
+    let started = false;
     try {
-      while (progress.step < total && !this.stopRequested) {
-        if (this.pauseRequested) {
-          if (this.savedStep !== progress.step) await this.save();
-          this.setState('paused');
-          await new Promise<void>((resolve) => {
-            this.wake = resolve;
-            if (!this.pauseRequested || this.stopRequested) resolve();
-          });
-          this.wake = undefined;
-          if (this.stopRequested) break;
-          this.setState('running');
-        }
-        const t0 = now();
-        const r = await this.exclusive(async () => {
-          if (orderEpoch !== progress.epoch || !order) {
-            order = dataset.examples('train', { seed: t.seed, epoch: progress.epoch });
-            orderEpoch = progress.epoch;
-          }
-          const start = progress.batchInEpoch * B;
-          const raw = await dataset.read(order, start, start + B);
-          const x = tf.tensor4d(Float32Array.from(quantizePixels(raw.images, high)), [B, H, W, C]);
-          const labels = conditional ? tf.tensor1d(raw.labels, 'int32') : undefined;
-          try {
-            return await trainer.trainStep(x, { conditionalInput: labels });
-          } finally {
-            tf.dispose([x, ...(labels ? [labels] : [])]);
-          }
-        });
-        if (r.skipped) {
-          const what = Number.isFinite(r.loss)
-            ? `gradient norm (${r.gradNorm})`
-            : `loss (${r.loss})`;
-          this.setState(
-            'failed',
-            `non-finite ${what} at step ${progress.step + 1}: the update was not applied and training stopped. ${this.keptMessage()} Continue it with a lower learning rate.`,
-          );
-          return;
-        }
-        progress.step++;
-        progress.batchInEpoch++;
-        const dt = (now() - t0) / 1000;
-        secPerStep = Number.isNaN(secPerStep) ? dt : 0.8 * secPerStep + 0.2 * dt;
-        progress.elapsedSeconds = baseElapsed + (now() - runStart) / 1000;
-        const row: MetricsRow = {
-          kind: 'train',
-          step: progress.step,
-          epoch: progress.epoch + 1,
-          lossNats: r.loss,
-          bitsPerDim: r.bitsPerDim,
-          learningRate: r.learningRate,
-          imagesPerSec: B / dt,
-          elapsedSeconds: progress.elapsedSeconds,
-        };
-        this.rows.push(row);
-        events.step(row, {
-          totalSteps: total,
-          epoch: progress.epoch + 1,
-          totalEpochs,
-          secondsPerStep: secPerStep,
-          imagesPerSec: B / secPerStep,
-          etaSeconds: (total - progress.step) * secPerStep,
-          microBatches: r.microBatches,
-        });
-        const epochDone = progress.batchInEpoch >= perEpoch;
-        const finished = progress.step >= total;
-        const doneHere = progress.step - startStep;
-        if (epochDone || finished || progress.step % Math.max(1, cadence.evalEvery) === 0) {
-          await this.exclusive(evaluate);
-        }
-        if (epochDone) {
-          progress.epoch++;
-          progress.batchInEpoch = 0;
-        }
-        if (finished || (cadence.gridEvery > 0 && doneHere % cadence.gridEvery === 0)) {
-          events.grid(await this.exclusive(() => this.sampleGrid()));
-        }
-        if (finished || now() - this.lastSave >= cadence.autosaveSeconds * 1000) await this.save();
-        await yieldToEvents();
-      }
-      if (progress.step === startStep && progress.step >= total) {
-        // nothing was left to do (a finished run): show it anyway
-        events.grid(await this.exclusive(() => this.sampleGrid()));
-      }
-      if (this.stopRequested && this.savedStep !== progress.step) await this.save();
-      this.setState(progress.step >= total ? 'finished' : 'stopped');
-    } catch (e) {
-      if (
-        this.stopRequested &&
-        this.stopSignal.signal.aborted &&
-        (e as Error).name === 'AbortError'
-      ) {
-        // stopped while a grid was being drawn: the weights are whole, save and stop
-        try {
-          if (this.savedStep !== progress.step) await this.save();
-        } finally {
-          this.setState('stopped');
-        }
+      const outcome = await trainLoop({
+        trainer,
+        data: dataset,
+        plan: settings.train,
+        progress,
+        // every N steps (the page's 0 asks for every step, as before), epoch ends and the end
+        evalEvery: Math.max(1, cadence.evalEvery),
+        checkpoint: this.init.autosave && {
+          everySeconds: cadence.autosaveSeconds,
+          savedStep: this.savedStep,
+          save: () => this.save(),
+        },
+        control: {
+          signal: this.stopSignal.signal,
+          pause: () => (this.pauseRequested ? () => this.waitWhilePaused() : undefined),
+          exclusive: this.init.exclusive,
+          yieldToEvents: this.init.yieldToEvents,
+          now: this.init.now ?? clock,
+        },
+        events: {
+          start: () => {
+            started = true;
+            this.setState('running');
+          },
+          step: (s) => {
+            this.rows.push(s.row);
+            events.step(s.row, {
+              totalSteps: s.totalSteps,
+              epoch: s.row.epoch,
+              totalEpochs: s.totalEpochs,
+              secondsPerStep: s.secondsPerStep,
+              imagesPerSec: s.imagesPerSec,
+              etaSeconds: s.etaSeconds,
+              microBatches: s.result.microBatches,
+            });
+          },
+          evaluated: (row) => {
+            this.rows.push(row);
+            events.eval(row);
+          },
+          afterStep: async (p, { finished }) => {
+            const done = p.step - startStep;
+            if (finished || (cadence.gridEvery > 0 && done % cadence.gridEvery === 0))
+              await this.showGrid();
+          },
+        },
+      });
+      if (outcome.kind === 'non-finite') {
+        this.setState(
+          'failed',
+          `${outcome.message} ${this.keptMessage()} Continue it with a lower learning rate.`,
+        );
         return;
       }
-      this.setState(
-        'failed',
-        `the ${this.init.backend} backend failed at step ${progress.step + 1}: ${(e as Error).message}. ${this.keptMessage()}`,
-      );
+      // nothing was left to do (a finished run): show it anyway
+      if (outcome.kind === 'done' && progress.step === startStep) await this.showGrid();
+      this.setState(outcome.kind === 'done' ? 'finished' : 'stopped');
+    } catch (e) {
+      const message = (e as Error).message;
+      // refused before any step (a batch larger than the training split): the plan's fault
+      if (!started) this.setState('failed', message.replace(/^Error in \w+: /, ''));
+      else
+        this.setState(
+          'failed',
+          `the ${this.init.backend} backend failed at step ${progress.step + 1}: ${message}. ${this.keptMessage()}`,
+        );
     }
   }
 
