@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { camelCase, closest, formatHelp, type OptionSpec, parseArgs, UsageError } from './args';
+import {
+  camelCase,
+  closest,
+  formatHelp,
+  type OptionSpec,
+  parseArgs,
+  parseCommand,
+  UsageError,
+} from './args';
 
 const specs: OptionSpec[] = [
   { name: 'num-filters', type: 'integer', description: 'filters', default: 32, min: 1 },
@@ -77,6 +85,30 @@ describe('parseArgs', () => {
   it('accepts negative numbers as values', () => {
     const s: OptionSpec[] = [{ name: 'low', type: 'integer', description: 'low' }];
     expect(parseArgs(['--low', '-3'], s, 'x').values.low).toBe(-3);
+  });
+});
+
+describe('parseCommand', () => {
+  const out = () => {
+    let text = '';
+    return { write: (s: string) => (text += s), text: () => text };
+  };
+  it('writes the help and gives undefined for --help', () => {
+    const o = out();
+    const help = { summary: 'Does a thing.', footer: 'Example:\n  x run --num-filters 2', out: o };
+    expect(parseCommand(['--num-filters', '2', '--help'], specs, 'x run', help)).toBeUndefined();
+    expect(o.text()).toBe(
+      formatHelp('x run', 'Does a thing.', specs, 'Example:\n  x run --num-filters 2'),
+    );
+  });
+  it('parses like parseArgs, and refuses a positional argument', () => {
+    const o = out();
+    const parsed = parseCommand(['--num-filters', '2'], specs, 'x run', { summary: '', out: o });
+    expect(parsed).toEqual(parseArgs(['--num-filters', '2'], specs, 'x run'));
+    expect(o.text()).toBe('');
+    expect(() =>
+      parseCommand(['--num-filters', '2', 'extra'], specs, 'x run', { summary: '', out: o }),
+    ).toThrow(new UsageError("unexpected argument 'extra' for 'x run' (options start with --)"));
   });
 });
 

@@ -255,3 +255,27 @@ export function formatHelp(
   if (footer) lines.push('', footer);
   return `${lines.join('\n')}\n`;
 }
+
+/**
+ * A subcommand's arguments, with what every `pixelcnn` command does first: `--help` writes its
+ * help (usage, `summary`, the options, `footer`) to `out` and gives `undefined` (the command
+ * exits 0); a positional argument is refused (options start with --).
+ */
+export function parseCommand(
+  argv: readonly string[],
+  specs: readonly OptionSpec[],
+  command: string,
+  help: { summary: string; footer?: string; out: { write(s: string): unknown } },
+): ParsedArgs | undefined {
+  const parsed = parseArgs(argv, specs, command);
+  if (parsed.help) {
+    help.out.write(formatHelp(command, help.summary, specs, help.footer));
+    return undefined;
+  }
+  if (parsed.positionals.length) {
+    throw new UsageError(
+      `unexpected argument '${parsed.positionals[0]}' for '${command}' (options start with --)`,
+    );
+  }
+  return parsed;
+}

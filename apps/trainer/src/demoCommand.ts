@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { RUN_LAYOUT } from '@pixelcnn/pixelcnn-dist/run';
-import { formatHelp, parseArgs, UsageError } from './args';
+import { parseArgs, parseCommand } from './args';
 import { CliError, type CliIo, EXIT } from './io';
 import { DEMO_SAMPLES, DEMO_STEPS, demoOptions, PRESETS, trainOptions } from './options';
 import { formatDuration } from './progress';
@@ -10,25 +10,15 @@ import { runTraining } from './trainCommand';
 
 /** `pixelcnn demo`: train the demo preset, sample, write PNGs, print where they are. */
 export async function demoCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const parsed = parseArgs(argv, demoOptions, 'pixelcnn demo');
+  const parsed = parseCommand(argv, demoOptions, 'pixelcnn demo', {
+    summary:
+      `Train a small class-conditional PixelCNN++ on ${(PRESETS.demo.classes as string[]).join(', ')} (QuickDraw) for\n` +
+      `${DEMO_STEPS} steps (about 10 minutes on 2 CPU cores with wasm), then sample ${DEMO_SAMPLES} drawings per class and\n` +
+      'write PNGs (real drawings on top, generated below) and the loss curve.',
+    out: io.stdout,
+  });
+  if (!parsed) return EXIT.ok;
   const v = parsed.values;
-  if (parsed.help) {
-    io.stdout.write(
-      formatHelp(
-        'pixelcnn demo',
-        `Train a small class-conditional PixelCNN++ on ${(PRESETS.demo.classes as string[]).join(', ')} (QuickDraw) for\n` +
-          `${DEMO_STEPS} steps (about 10 minutes on 2 CPU cores with wasm), then sample ${DEMO_SAMPLES} drawings per class and\n` +
-          'write PNGs (real drawings on top, generated below) and the loss curve.',
-        demoOptions,
-      ),
-    );
-    return EXIT.ok;
-  }
-  if (parsed.positionals.length) {
-    throw new UsageError(
-      `unexpected argument '${parsed.positionals[0]}' for 'pixelcnn demo' (options start with --)`,
-    );
-  }
   const t0 = performance.now();
   // The train options with their defaults, the demo preset, then the demo's own options.
   const train = parseArgs([], trainOptions, 'pixelcnn demo');

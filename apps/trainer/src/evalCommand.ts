@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { evaluateBitsPerDim, meanCi95 } from '@pixelcnn/pixelcnn-dist';
-import { formatHelp, parseArgs, UsageError } from './args';
+import { parseCommand, UsageError } from './args';
 import { resolveIntactCheckpoint } from './checkpoint';
 import { openRunData } from './data';
 import { CliError, type CliIo, EXIT } from './io';
@@ -31,24 +31,14 @@ export interface EvalReport {
 
 /** `pixelcnn eval --checkpoint PATH [options]`. */
 export async function evalCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const parsed = parseArgs(argv, evalOptions, 'pixelcnn eval');
+  const parsed = parseCommand(argv, evalOptions, 'pixelcnn eval', {
+    summary:
+      'Bits per dimension of a checkpoint on the held-out split (or the training split), with a 95%\nconfidence interval over images, overall and per class.',
+    footer: 'Example:\n  pixelcnn eval --checkpoint runs/demo --json',
+    out: io.stdout,
+  });
+  if (!parsed) return EXIT.ok;
   const v = parsed.values;
-  if (parsed.help) {
-    io.stdout.write(
-      formatHelp(
-        'pixelcnn eval',
-        'Bits per dimension of a checkpoint on the held-out split (or the training split), with a 95%\nconfidence interval over images, overall and per class.',
-        evalOptions,
-        'Example:\n  pixelcnn eval --checkpoint runs/demo --json',
-      ),
-    );
-    return EXIT.ok;
-  }
-  if (parsed.positionals.length) {
-    throw new UsageError(
-      `unexpected argument '${parsed.positionals[0]}' for 'pixelcnn eval' (options start with --)`,
-    );
-  }
   const checkpoint = v.checkpoint as string | undefined;
   if (!checkpoint)
     throw new UsageError(

@@ -6,7 +6,7 @@ import { classLabel, isClassName, resolveClassName } from '@pixelcnn/quickdraw-d
 import { MODEL_NAMES, type ModelInfo, modelInfo } from '@pixelcnn/quickdraw-models';
 import { loadModel, modelDir } from '@pixelcnn/quickdraw-models/node';
 import * as tf from '@tensorflow/tfjs-core';
-import { formatHelp, type OptionValue, parseArgs, UsageError } from './args';
+import { type OptionValue, parseCommand, UsageError } from './args';
 import { ensureWritableDir, writeFileAtomic } from './atomic';
 import { resolveIntactCheckpoint, runDirOf } from './checkpoint';
 import { type OpenedData, openRunData } from './data';
@@ -429,23 +429,13 @@ export async function runSampling(req: SampleRequest, io: CliIo): Promise<Sample
 
 /** `pixelcnn sample --checkpoint PATH [options]`. */
 export async function sampleCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const parsed = parseArgs(argv, sampleOptions, 'pixelcnn sample');
-  if (parsed.help) {
-    io.stdout.write(
-      formatHelp(
-        'pixelcnn sample',
-        'Draw new drawings per class from a checkpoint or a pretrained model: one PNG per class (real\ndrawings on top, generated below) and overview.png with every class.',
-        sampleOptions,
-        'Example:\n  pixelcnn sample --checkpoint runs/demo --n 8 --seed 3 --temperature 0.8',
-      ),
-    );
-    return EXIT.ok;
-  }
-  if (parsed.positionals.length) {
-    throw new UsageError(
-      `unexpected argument '${parsed.positionals[0]}' for 'pixelcnn sample' (options start with --)`,
-    );
-  }
+  const parsed = parseCommand(argv, sampleOptions, 'pixelcnn sample', {
+    summary:
+      'Draw new drawings per class from a checkpoint or a pretrained model: one PNG per class (real\ndrawings on top, generated below) and overview.png with every class.',
+    footer: 'Example:\n  pixelcnn sample --checkpoint runs/demo --n 8 --seed 3 --temperature 0.8',
+    out: io.stdout,
+  });
+  if (!parsed) return EXIT.ok;
   const checkpoint = parsed.values.checkpoint as string | undefined;
   const model = parsed.values.model as string | undefined;
   if (!checkpoint === !model)

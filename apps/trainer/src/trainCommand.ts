@@ -8,7 +8,7 @@ import {
 } from '@pixelcnn/backend';
 import type { Trainer } from '@pixelcnn/pixelcnn-dist';
 import { RUN_LAYOUT } from '@pixelcnn/pixelcnn-dist/run';
-import { formatHelp, type OptionValue, parseArgs, UsageError } from './args';
+import { type OptionValue, parseCommand, UsageError } from './args';
 import { ensureWritableDir, writeJsonAtomic } from './atomic';
 import { listCheckpoints, resolveIntactCheckpoint, runDirOf } from './checkpoint';
 import { type OpenedData, openRunData, QUICKDRAW_SHAPE } from './data';
@@ -244,27 +244,17 @@ export async function runTraining(req: TrainRequest, io: CliIo): Promise<TrainRe
 
 /** `pixelcnn train [options]`. */
 export async function trainCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const parsed = parseArgs(argv, trainOptions, 'pixelcnn train');
-  if (parsed.help) {
-    io.stdout.write(
-      formatHelp(
-        'pixelcnn train',
-        TRAIN_SUMMARY,
-        trainOptions,
-        'Examples:\n' +
-          '  pixelcnn train --classes cat,dog,26 --epochs 2 --out runs/cats\n' +
-          '  pixelcnn train --resume runs/cats --epochs 4\n' +
-          '  pixelcnn train --images cifar_x.npy --labels cifar_y.npy --num-hierarchies 3 --out runs/cifar\n' +
-          '  pixelcnn train --preset blog --data https://storage.googleapis.com/quickdraw_dataset/ --out runs/blog',
-      ),
-    );
-    return EXIT.ok;
-  }
-  if (parsed.positionals.length) {
-    throw new UsageError(
-      `unexpected argument '${parsed.positionals[0]}' for 'pixelcnn train' (options start with --)`,
-    );
-  }
+  const parsed = parseCommand(argv, trainOptions, 'pixelcnn train', {
+    summary: TRAIN_SUMMARY,
+    footer:
+      'Examples:\n' +
+      '  pixelcnn train --classes cat,dog,26 --epochs 2 --out runs/cats\n' +
+      '  pixelcnn train --resume runs/cats --epochs 4\n' +
+      '  pixelcnn train --images cifar_x.npy --labels cifar_y.npy --num-hierarchies 3 --out runs/cifar\n' +
+      '  pixelcnn train --preset blog --data https://storage.googleapis.com/quickdraw_dataset/ --out runs/blog',
+    out: io.stdout,
+  });
+  if (!parsed) return EXIT.ok;
   const values = applyPreset(
     parsed.values,
     parsed.explicit,
