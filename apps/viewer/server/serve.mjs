@@ -18,7 +18,8 @@ Serve the PixelCNN++ viewer: train a model in the page, and show a trainer run d
 Options:
   --run DIR        trainer output directory (pixelcnn train/demo --out DIR), its checkpoints/
                    folder, one checkpoint directory, or a PixelCNN.save directory (model.json)
-                   (default: runs/demo in the repository, when it exists)
+                   (default: none, and the page opens the pretrained model that
+                   @pixelcnn/quickdraw-models ships, bundled with the page)
   --data DIR|URL   QuickDraw mirror laid out like the bucket, for the real drawings (default:
                    $QUICKDRAW_BASE_URL, else $PIXELCNN_SHARED_DIR/quickdraw, else ../shared/quickdraw
                    beside the repository)
@@ -55,17 +56,11 @@ export function parseServeArgs(argv, env, cwd) {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`option --port: expected a port number, got '${v.port}'`);
   }
-  let run = v.run ? path.resolve(cwd, v.run) : null;
-  let runNote = '';
-  if (!run) {
-    const demo = path.join(repoRoot, 'runs', 'demo');
-    if (fs.existsSync(demo)) {
-      run = demo;
-      runNote = ' (default: no --run given)';
-    }
-  } else if (!fs.existsSync(run)) {
+  // Without --run the page opens the pretrained model of @pixelcnn/quickdraw-models.
+  const run = v.run ? path.resolve(cwd, v.run) : null;
+  if (run && !fs.existsSync(run)) {
     throw new Error(`option --run: ${run} does not exist`);
-  } else if (!fs.statSync(run).isDirectory()) {
+  } else if (run && !fs.statSync(run).isDirectory()) {
     throw new Error(`option --run: ${run} is not a directory`);
   }
   /** @type {string | null} */
@@ -98,7 +93,6 @@ export function parseServeArgs(argv, env, cwd) {
     host: v.host ?? '127.0.0.1',
     appDir: path.resolve(cwd, v.app ?? path.join(appRoot, 'dist')),
     run,
-    runNote,
     dataDir,
     dataUrl,
   };
@@ -137,7 +131,7 @@ async function main() {
     const host = addr.address.includes(':') ? `[${addr.address}]` : addr.address;
     const lines = [
       `PixelCNN++ viewer: http://${host}:${addr.port}/`,
-      `  run:       ${run ? `${run.runDir}${run.checkpoint ? ` (checkpoint ${run.checkpoint})` : ''}${args.runNote}` : 'none (train one in the page, or pass --run DIR)'}`,
+      `  run:       ${run ? `${run.runDir}${run.checkpoint ? ` (checkpoint ${run.checkpoint})` : ''}` : 'none: the page opens the pretrained model of @pixelcnn/quickdraw-models (train one in the page, or pass --run DIR, e.g. --run runs/demo)'}`,
       `  drawings:  ${args.dataDir ?? args.dataUrl ?? 'no QuickDraw mirror found (pass --data DIR); the page shows no real drawings and trains on dropped .npy files only'}`,
       '  Ctrl-C to stop',
     ];

@@ -104,6 +104,15 @@ async function start(): Promise<void> {
 
   const info = await serverInfo();
   store.set({ info });
+  const params = new URLSearchParams(location.search);
+  const backends = params.get('backend') ?? undefined;
+  if (!info.run && params.get('pretrained') !== 'none') {
+    // No run directory: the pretrained model of @pixelcnn/quickdraw-models, bundled with the page
+    // (?pretrained=NAME picks another shipped one, ?pretrained=none none: train one below).
+    ctx.page.setStatus('starting a TensorFlow.js backend for the pretrained model…');
+    worker.send({ type: 'load-pretrained', name: params.get('pretrained') ?? undefined, backends });
+    return;
+  }
   if (!info.run) {
     document.body.dataset.model = 'none';
     ctx.page.setStatus('no run directory: train a model below');
@@ -124,13 +133,12 @@ async function start(): Promise<void> {
     return;
   }
   ctx.page.setStatus('starting a TensorFlow.js backend…');
-  const params = new URLSearchParams(location.search);
   const weights = params.get('weights');
   worker.send({
     type: 'load',
     runBase: new URL(info.run, location.href).href,
     hint: info.checkpoint,
-    backends: params.get('backend') ?? undefined,
+    backends,
     weights: weights === 'ema' || weights === 'weights' ? weights : undefined,
   });
 }

@@ -19,6 +19,7 @@ import { quickdrawDir } from '@pixelcnn/backend/testing';
 import { PixelCNN } from '@pixelcnn/pixelcnn-dist';
 import { loadCheckpoint, nodeFileIO } from '@pixelcnn/pixelcnn-dist/node';
 import { parseMetricsJsonl } from '@pixelcnn/pixelcnn-dist/run';
+import { MODEL_NAMES, MODELS } from '@pixelcnn/quickdraw-models';
 import { type CliIo, main } from '@pixelcnn/trainer';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
@@ -348,7 +349,7 @@ suite(title, () => {
   }
 
   it('trains from scratch in the page on wasm: loss curve, sample grid, a download the CLI continues', async () => {
-    const page = await open(null, '?backend=wasm');
+    const page = await open(null, '?backend=wasm&pretrained=none');
     await fillTrain(page, {
       classes: 'apple,fish',
       fields: { ...TINY, steps: 4 },
@@ -408,7 +409,7 @@ suite(title, () => {
   }, 600_000);
 
   it('reloads mid-run and resumes from the autosave (wasm)', async () => {
-    const page = await open(null, '?backend=wasm');
+    const page = await open(null, '?backend=wasm&pretrained=none');
     await fillTrain(page, {
       classes: 'apple,fish',
       fields: { ...TINY, steps: 200 },
@@ -463,7 +464,7 @@ suite(title, () => {
   }, 600_000);
 
   it('trains on WebGPU (SwiftShader): reload mid-run, resume, grid, a download PixelCNN.load opens', async () => {
-    const page = await open(null, '?backend=webgpu');
+    const page = await open(null, '?backend=webgpu&pretrained=none');
     await fillTrain(page, {
       classes: 'apple,fish',
       fields: { ...TINY, 'batch-size': 4, 'eval-images': 4, steps: 3 },
@@ -536,7 +537,7 @@ suite(title, () => {
   }, 300_000);
 
   it('refuses a network too big for the wasm heap before training, from its size estimate', async () => {
-    const page = await open(null, '?backend=wasm');
+    const page = await open(null, '?backend=wasm&pretrained=none');
     await fillTrain(page, {
       classes: 'apple,fish',
       fields: { ...TINY, 'num-filters': 1200, 'num-resnet': 5, 'num-hierarchies': 3 },
@@ -554,6 +555,48 @@ suite(title, () => {
     await page.screenshot({ path: path.join(ARTIFACTS, 'viewer-train-too-big.png') });
     await page.close();
   }, 120_000);
+
+  // Skipped only until the 2-hour model ships (issue 20): the commit that adds it to MODELS drops
+  // this guard (quickdraw-models' pretrained.test.ts then fails without 'shapes4').
+  it.skipIf(MODEL_NAMES.length === 0)(
+    'opens the pretrained model of @pixelcnn/quickdraw-models when no run is served, and samples it',
+    async () => {
+      const name = MODEL_NAMES[0];
+      const page = await open(null, '?backend=wasm');
+      expect(await page.evaluate(() => document.body.dataset.model)).toBe('ready');
+      const facts = await page.evaluate(
+        () =>
+          (window as unknown as { __viewer: { facts?: { label: string; classes: string[] } } })
+            .__viewer.facts,
+      );
+      expect(facts?.label).toBe(`pretrained '${name}' (@pixelcnn/quickdraw-models)`);
+      expect(facts?.classes).toEqual([...MODELS[name].classes]);
+      expect(await page.textContent('#status')).toContain(`pretrained '${name}'`);
+      // its files came from the page's own build (bundled assets), not from a served run
+      expect(
+        fs.readdirSync(path.join(appDir, 'assets')).some((f) => /^weights-.*\.bin$/.test(f)),
+      ).toBe(true);
+      await page.fill('#count', '1');
+      await page.click('#sample');
+      await page.waitForFunction(() => document.body.dataset.job === 'done', undefined, {
+        timeout: 240_000,
+      });
+      const job = await page.evaluate(
+        () =>
+          (window as unknown as { __viewer: { lastJob?: { n: number; images: number[] } } })
+            .__viewer.lastJob,
+      );
+      expect(job?.n).toBe(1);
+      expect(job?.images.length).toBe(28 * 28);
+      expect(job?.images.filter((v) => v > 128).length).toBeGreaterThan(20); // ink was drawn
+      await page.screenshot({
+        path: path.join(ARTIFACTS, 'viewer-pretrained.png'),
+        fullPage: true,
+      });
+      await page.close();
+    },
+    300_000,
+  );
 
   it('says how to make a model when the run directory has none', async () => {
     const empty = fs.mkdtempSync(path.join(tmp, 'empty-'));

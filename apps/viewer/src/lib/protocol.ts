@@ -38,6 +38,8 @@ export interface TrainStart {
 /** What the page asks the model worker to do. */
 export type WorkerRequest =
   | { type: 'load'; runBase: string; hint?: string; backends?: string; weights?: WeightGroup }
+  /** A pretrained model of @pixelcnn/quickdraw-models (default its first), bundled with the page. */
+  | { type: 'load-pretrained'; name?: string; backends?: string }
   | {
       type: 'sample';
       id: number;

@@ -21,6 +21,7 @@ import {
   parseCheckpointMeta,
   type RunProgress,
 } from '@pixelcnn/pixelcnn-dist/run';
+import { loadModel, MODEL_NAMES, modelInfo } from '@pixelcnn/quickdraw-models';
 import { type CheckpointMeta, type RunSettings, trainerOptions } from '@pixelcnn/trainer/settings';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
@@ -28,6 +29,7 @@ import {
   fetchCheckpointFiles,
   fetchModelArtifacts,
   locateModel,
+  type ModelFacts,
   NoModelError,
 } from '../lib/loadModel';
 import type { TrainStart, WorkerMessage, WorkerRequest } from '../lib/protocol';
@@ -111,6 +113,22 @@ function ensureBackend(param: string | undefined): Promise<BackendReport> {
 
 const backendError = (e: unknown) => (e as Error).message.replace(/^Error in initBackend: /, '');
 
+/** Serve `model` (the page samples it) and tell the page, with the facts it shows. */
+function serve(model: PixelCNN, facts: ModelFacts, t0: number): void {
+  worker.served?.dispose();
+  worker.served = model;
+  const samplers = Object.keys(SAMPLERS);
+  worker.sampler = chooseLiveSampler(samplers);
+  post({
+    type: 'loaded',
+    facts: { ...facts, config: model.config },
+    numParameters: model.numParameters,
+    samplers,
+    sampler: worker.sampler,
+    ms: performance.now() - t0,
+  });
+}
+
 async function load(req: Extract<WorkerRequest, { type: 'load' }>): Promise<void> {
   const t0 = performance.now();
   try {
@@ -123,21 +141,61 @@ async function load(req: Extract<WorkerRequest, { type: 'load' }>): Promise<void
   try {
     const loc = await locateModel(req.runBase, fetchFn, req.hint);
     const { artifacts, facts } = await fetchModelArtifacts(loc, fetchFn, req.weights);
-    worker.served?.dispose();
-    worker.served = PixelCNN.fromArtifacts(artifacts);
-    const samplers = Object.keys(SAMPLERS);
-    worker.sampler = chooseLiveSampler(samplers);
-    post({
-      type: 'loaded',
-      facts: { ...facts, config: worker.served.config },
-      numParameters: worker.served.numParameters,
-      samplers,
-      sampler: worker.sampler,
-      ms: performance.now() - t0,
-    });
+    serve(PixelCNN.fromArtifacts(artifacts), facts, t0);
   } catch (e) {
     if (e instanceof NoModelError) post({ type: 'no-model', tried: e.tried });
     else post({ type: 'load-error', message: (e as Error).message });
+  }
+}
+
+/**
+ * A pretrained model of @pixelcnn/quickdraw-models: its files are assets of the page's bundle
+ * (the package finds them with `new URL(..., import.meta.url)`, which Vite copies into the
+ * build), fetched by the package's loader; its record gives the facts the page shows.
+ */
+async function loadPretrained(req: Extract<WorkerRequest, { type: 'load-pretrained' }>) {
+  const t0 = performance.now();
+  try {
+    await ensureBackend(req.backends);
+  } catch (e) {
+    post({ type: 'load-error', message: backendError(e) });
+    return;
+  }
+  const name = req.name ?? MODEL_NAMES[0];
+  if (name === undefined) {
+    post({
+      type: 'no-model',
+      tried: ['a pretrained model (@pixelcnn/quickdraw-models ships none)'],
+    });
+    return;
+  }
+  try {
+    const info = modelInfo(name);
+    const model = await worker.lock(() => loadModel(name));
+    const { record } = info;
+    serve(
+      model,
+      {
+        config: model.config,
+        classes: [...info.classes],
+        heldOut: record.data.heldOut,
+        perClass: record.data.perClass,
+        step: record.steps,
+        weights: 'saved',
+        lastEval: {
+          step: record.steps,
+          epoch: 0,
+          bitsPerDim: record.heldOut.bitsPerDim,
+          ci95: record.heldOut.ci95,
+          images: record.heldOut.images,
+        },
+        train: { command: record.command, commit: record.commit, minutes: record.trainMinutes },
+        label: `pretrained '${name}' (@pixelcnn/quickdraw-models)`,
+      },
+      t0,
+    );
+  } catch (e) {
+    post({ type: 'load-error', message: (e as Error).message });
   }
 }
 
@@ -456,6 +514,9 @@ scope.addEventListener('message', (e) => {
   switch (req.type) {
     case 'load':
       void load(req);
+      break;
+    case 'load-pretrained':
+      void loadPretrained(req);
       break;
     case 'sample':
       void sample(req);
