@@ -5,7 +5,7 @@ import { describeBackends } from '@pixelcnn/backend/testing';
 import { nodeFileIO } from '@pixelcnn/pixelcnn-dist/node';
 import { DrawingClassifier, wilsonInterval } from '@pixelcnn/quickdraw-models';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { fakeIo } from './fakeIo';
+import { fakeIo, TINY_NETWORK } from './fakeIo';
 import { main } from './main';
 import type { RecognitionReport } from './recognise';
 
@@ -19,14 +19,7 @@ const tiny = (classes = 'rainbow,fish') => [
   '40',
   '--held-out',
   '0.25',
-  '--num-resnet',
-  '1',
-  '--num-hierarchies',
-  '2',
-  '--num-filters',
-  '4',
-  '--num-logistic-mix',
-  '2',
+  ...TINY_NETWORK,
   '--dropout',
   '0',
   '--batch-size',
