@@ -132,6 +132,42 @@ describeBackends('tf.addN of many tensors', () => {
   });
 });
 
+describeBackends('tf.transpose of int32 and bool tensors', () => {
+  // tfjs-backend-webgpu 4.22's transpose shader is invalid for them past its CPU hand-off size
+  // (zeros, silently); registerWebGpuKernels fixes it.
+  it('moves every element where the index arithmetic says', async () => {
+    const shape = [5, 5, 4, 3, 4];
+    const perm = [2, 3, 0, 1, 4];
+    const n = 1200;
+    const values = Array.from({ length: n }, (_, i) => i * 3 - 7);
+    const strides = [240, 48, 12, 4, 1];
+    const outShape = perm.map((a) => shape[a]);
+    const want: number[] = [];
+    for (let a = 0; a < outShape[0]; a++)
+      for (let b = 0; b < outShape[1]; b++)
+        for (let c = 0; c < outShape[2]; c++)
+          for (let d = 0; d < outShape[3]; d++)
+            for (let e = 0; e < outShape[4]; e++) {
+              const at = [a, b, c, d, e];
+              want.push(values[perm.reduce((o, axis, k) => o + at[k] * strides[axis], 0)]);
+            }
+    for (const dtype of ['int32', 'bool'] as const) {
+      const x = tf.tensor(
+        dtype === 'bool' ? values.map((v) => (v % 3 === 0 ? 1 : 0)) : values,
+        shape,
+        dtype,
+      );
+      const y = tf.transpose(x, perm);
+      expect(y.shape).toEqual(outShape);
+      expect(y.dtype).toBe(dtype);
+      expect(Array.from(await y.data())).toEqual(
+        dtype === 'bool' ? want.map((v) => (v % 3 === 0 ? 1 : 0)) : want,
+      );
+      tf.dispose([x, y]);
+    }
+  });
+});
+
 describeBackends('tf.pad of rank 5 and 6 (and the gradient of a 5-D slice)', () => {
   // tfjs-backend-webgpu 4.22 cannot compile its pad shader past rank 4; registerWebGpuKernels fixes it.
   const iota = (shape: number[]) =>

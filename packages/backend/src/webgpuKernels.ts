@@ -1,15 +1,21 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /** Kernels this package registers for the webgpu backend (tfjs 4.22). */
-export const WEBGPU_KERNELS = ['AddN', 'PadV2'] as const;
+export const WEBGPU_KERNELS = ['AddN', 'PadV2', 'Transpose'] as const;
 
 interface WebGpuBackendLike extends tf.KernelBackend {
   device: { limits: { maxStorageBuffersPerShaderStage: number } };
   incRef(dataId: tf.DataId): void;
+  makeTensorInfo(
+    shape: number[],
+    dtype: tf.DataType,
+    values?: tf.backend_util.BackendValues,
+  ): tf.TensorInfo;
 }
 
 let stockAddN: tf.KernelConfig | undefined;
 let stockPad: tf.KernelConfig | undefined;
+let stockTranspose: tf.KernelConfig | undefined;
 
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -60,6 +66,49 @@ const padWebGpu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
 };
 
 /**
+ * `tf.transpose` of an int32 or bool tensor (bool is i32 there too): tfjs-backend-webgpu 4.22's
+ * general transpose shader writes an i32 into its f32 output (`setOutputAtIndex` type mismatch),
+ * so beyond the sizes it hands to the CPU the pipeline is invalid and the output is zeros or
+ * stale data, silently (found by the Transpose property test: [5, 5, 4, 3, 4] by
+ * [2, 3, 0, 1, 4]). Ours gathers the flat input at the source index of each output element
+ * (computed here, uploaded: a write, no read); float32 goes to the stock kernel.
+ */
+const transposeWebGpu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const x = (inputs as unknown as { x: tf.TensorInfo }).x;
+  const { perm } = attrs as unknown as { perm: number[] };
+  if (x.dtype === 'float32' || x.dtype === 'complex64')
+    return stockTranspose!.kernelFunc({ inputs, backend, attrs });
+  const b = backend as WebGpuBackendLike;
+  const shape = x.shape;
+  const n = prod(shape);
+  const outShape = perm.map((a) => shape[a]);
+  const inStrides = shape.map((_, i) => prod(shape.slice(i + 1)));
+  const step = perm.map((a) => inStrides[a]); // input offset of one step along each output axis
+  const from = new Int32Array(n);
+  const at = new Array<number>(outShape.length).fill(0);
+  for (let k = 0, src = 0; k < n; k++) {
+    from[k] = src;
+    for (let d = outShape.length - 1; d >= 0; d--) {
+      src += step[d];
+      if (++at[d] < outShape[d]) break;
+      src -= step[d] * outShape[d];
+      at[d] = 0;
+    }
+  }
+  const indices = b.makeTensorInfo([n], 'int32', from);
+  b.incRef(x.dataId);
+  const flat = { dataId: x.dataId, shape: [n], dtype: x.dtype };
+  const gathered = tf.getKernel('GatherV2', 'webgpu')!.kernelFunc({
+    inputs: { x: flat, indices } as unknown as tf.NamedTensorInfoMap,
+    backend,
+    attrs: { axis: 0, batchDims: 0 } as unknown as tf.NamedAttrMap,
+  }) as tf.TensorInfo;
+  b.disposeData(flat.dataId);
+  b.disposeData(indices.dataId);
+  return { ...gathered, shape: outShape };
+};
+
+/**
  * `tf.addN` of n tensors: tfjs-backend-webgpu 4.22 binds all n inputs and the output to one
  * shader, so beyond `maxStorageBuffersPerShaderStage - 1` inputs (7 at WebGPU's default limit of
  * 8, which tfjs requests) the pipeline is invalid and the result is whatever the output buffer
@@ -103,6 +152,7 @@ export function registerWebGpuKernels(): string[] {
   const ours: [string, tf.KernelFunc, (k: tf.KernelConfig) => void][] = [
     ['AddN', addNWebGpu, (k) => (stockAddN = k)],
     ['PadV2', padWebGpu, (k) => (stockPad = k)],
+    ['Transpose', transposeWebGpu, (k) => (stockTranspose = k)],
   ];
   const names: string[] = [];
   for (const [name, kernelFunc, remember] of ours) {
