@@ -129,14 +129,20 @@ function serve(model: PixelCNN, facts: ModelFacts, t0: number): void {
   });
 }
 
-async function load(req: Extract<WorkerRequest, { type: 'load' }>): Promise<void> {
-  const t0 = performance.now();
+/** Start the backend a load asks for; false (the page told why) when none starts. */
+async function backendReady(backends: string | undefined): Promise<boolean> {
   try {
-    await ensureBackend(req.backends);
+    await ensureBackend(backends);
+    return true;
   } catch (e) {
     post({ type: 'load-error', message: backendError(e) });
-    return;
+    return false;
   }
+}
+
+async function load(req: Extract<WorkerRequest, { type: 'load' }>): Promise<void> {
+  const t0 = performance.now();
+  if (!(await backendReady(req.backends))) return;
   const fetchFn = (url: string) => fetch(url, { cache: 'no-store' });
   try {
     const loc = await locateModel(req.runBase, fetchFn, req.hint);
@@ -155,12 +161,7 @@ async function load(req: Extract<WorkerRequest, { type: 'load' }>): Promise<void
  */
 async function loadPretrained(req: Extract<WorkerRequest, { type: 'load-pretrained' }>) {
   const t0 = performance.now();
-  try {
-    await ensureBackend(req.backends);
-  } catch (e) {
-    post({ type: 'load-error', message: backendError(e) });
-    return;
-  }
+  if (!(await backendReady(req.backends))) return;
   const name = req.name ?? MODEL_NAMES[0];
   if (name === undefined) {
     post({
