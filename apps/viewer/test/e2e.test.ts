@@ -167,19 +167,24 @@ suite(title, () => {
     return page;
   }
 
-  it('loads a trained model, samples drawings live and paints them (the canvas is not blank)', async () => {
-    const page = await open(runDir);
-    expect(await page.evaluate(() => document.body.dataset.model)).toBe('ready');
-    await page.fill('#count', '2');
+  /** Sample `n` drawings with the page's Sample button; the finished job's pixels. */
+  async function sampleInPage(page: Page, n: number) {
+    await page.fill('#count', String(n));
     await page.click('#sample');
     await page.waitForFunction(() => document.body.dataset.job === 'done', undefined, {
       timeout: 240_000,
     });
-    const job = await page.evaluate(
+    return page.evaluate(
       () =>
         (window as unknown as { __viewer: { lastJob?: { n: number; images: number[] } } }).__viewer
           .lastJob,
     );
+  }
+
+  it('loads a trained model, samples drawings live and paints them (the canvas is not blank)', async () => {
+    const page = await open(runDir);
+    expect(await page.evaluate(() => document.body.dataset.model)).toBe('ready');
+    const job = await sampleInPage(page, 2);
     expect(job?.n).toBe(2);
     expect(job?.images.length).toBe(2 * 28 * 28);
     for (const v of job?.images ?? []) expect(Number.isInteger(v) && v >= 0 && v <= 255).toBe(true);
@@ -556,47 +561,33 @@ suite(title, () => {
     await page.close();
   }, 120_000);
 
-  // Skipped only until the 2-hour model ships (issue 20): the commit that adds it to MODELS drops
-  // this guard (quickdraw-models' pretrained.test.ts then fails without 'shapes4').
-  it.skipIf(MODEL_NAMES.length === 0)(
-    'opens the pretrained model of @pixelcnn/quickdraw-models when no run is served, and samples it',
-    async () => {
-      const name = MODEL_NAMES[0];
-      const page = await open(null, '?backend=wasm');
-      expect(await page.evaluate(() => document.body.dataset.model)).toBe('ready');
-      const facts = await page.evaluate(
-        () =>
-          (window as unknown as { __viewer: { facts?: { label: string; classes: string[] } } })
-            .__viewer.facts,
-      );
-      expect(facts?.label).toBe(`pretrained '${name}' (@pixelcnn/quickdraw-models)`);
-      expect(facts?.classes).toEqual([...MODELS[name].classes]);
-      expect(await page.textContent('#status')).toContain(`pretrained '${name}'`);
-      // its files came from the page's own build (bundled assets), not from a served run
-      expect(
-        fs.readdirSync(path.join(appDir, 'assets')).some((f) => /^weights-.*\.bin$/.test(f)),
-      ).toBe(true);
-      await page.fill('#count', '1');
-      await page.click('#sample');
-      await page.waitForFunction(() => document.body.dataset.job === 'done', undefined, {
-        timeout: 240_000,
-      });
-      const job = await page.evaluate(
-        () =>
-          (window as unknown as { __viewer: { lastJob?: { n: number; images: number[] } } })
-            .__viewer.lastJob,
-      );
-      expect(job?.n).toBe(1);
-      expect(job?.images.length).toBe(28 * 28);
-      expect(job?.images.filter((v) => v > 128).length).toBeGreaterThan(20); // ink was drawn
-      await page.screenshot({
-        path: path.join(ARTIFACTS, 'viewer-pretrained.png'),
-        fullPage: true,
-      });
-      await page.close();
-    },
-    300_000,
-  );
+  it('opens the pretrained model of @pixelcnn/quickdraw-models when no run is served, and samples it', async () => {
+    const name = MODEL_NAMES[0];
+    expect(name).toBe('shapes4'); // the first shipped model, which the page opens by default
+    const page = await open(null, '?backend=wasm');
+    expect(await page.evaluate(() => document.body.dataset.model)).toBe('ready');
+    const facts = await page.evaluate(
+      () =>
+        (window as unknown as { __viewer: { facts?: { label: string; classes: string[] } } })
+          .__viewer.facts,
+    );
+    expect(facts?.label).toBe(`pretrained '${name}' (@pixelcnn/quickdraw-models)`);
+    expect(facts?.classes).toEqual([...MODELS[name].classes]);
+    expect(await page.textContent('#status')).toContain(`pretrained '${name}'`);
+    // its files came from the page's own build (bundled assets), not from a served run
+    expect(
+      fs.readdirSync(path.join(appDir, 'assets')).some((f) => /^weights-.*\.bin$/.test(f)),
+    ).toBe(true);
+    const job = await sampleInPage(page, 1);
+    expect(job?.n).toBe(1);
+    expect(job?.images.length).toBe(28 * 28);
+    expect(job?.images.filter((v) => v > 128).length).toBeGreaterThan(20); // ink was drawn
+    await page.screenshot({
+      path: path.join(ARTIFACTS, 'viewer-pretrained.png'),
+      fullPage: true,
+    });
+    await page.close();
+  }, 300_000);
 
   it('says how to make a model when the run directory has none', async () => {
     const empty = fs.mkdtempSync(path.join(tmp, 'empty-'));

@@ -1,9 +1,11 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { describeBackends, quickdrawDir } from '@pixelcnn/backend/testing';
 import { loadQuickDraw } from '@pixelcnn/quickdraw-data/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { MODEL_NAMES, MODELS } from './models';
-import { loadClassifier, loadModel } from './node';
+import { loadClassifier, loadModel, modelDir } from './node';
 import { recognitionShare } from './recognition';
 
 // Each shipped model against its record (src/models.ts), on the real drawings of the shared
@@ -102,10 +104,22 @@ for (const name of MODEL_NAMES) {
 }
 
 describe('the shipped models', () => {
+  it("ship the 2-hour model 'shapes4' (the README example, the viewer and the CLI open it)", () => {
+    expect(MODEL_NAMES).toContain('shapes4');
+  });
+
   it('have their files and a record for each', () => {
     for (const name of MODEL_NAMES) {
       const info = MODELS[name];
       expect(info.name).toBe(name);
+      for (const f of [
+        'model.json',
+        'weights.bin',
+        'classifier/model.json',
+        'classifier/weights.bin',
+        'sheet.png',
+      ])
+        expect(fs.existsSync(path.join(modelDir(name), f)), `${name}/${f}`).toBe(true);
       expect(info.record.recognised.generated.n).toBe(
         info.classes.length * info.record.recognised.sampling.perClass,
       );
