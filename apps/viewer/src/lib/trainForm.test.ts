@@ -20,14 +20,14 @@ it("starts from the demo's network and training (pixelcnn train --preset demo)",
     'num-logistic-mix': '5',
     dropout: '0',
     'batch-size': '32',
-    steps: '406',
+    steps: '470',
     ema: '0.995',
   });
-  // the settings of the defaults are the CLI's for `--preset demo --steps 406 --eval-images 200`
+  // the settings of the defaults are the CLI's for `--preset demo --steps 470 --eval-images 200`
   const s = settingsFromForm(classList(d.classes), d.fields);
-  const cli = parseArgs(['--steps', '406', '--eval-images', '200'], trainOptions, 'pixelcnn train');
+  const cli = parseArgs(['--steps', '470', '--eval-images', '200'], trainOptions, 'pixelcnn train');
   const values = applyPreset(cli.values, cli.explicit, 'demo');
-  expect(s.train).toMatchObject({ steps: 406, evalImages: 200, batchSize: 32, ema: 0.995 });
+  expect(s.train).toMatchObject({ steps: 470, evalImages: 200, batchSize: 32, ema: 0.995 });
   expect(s.train.learningRate).toBe(values.lr);
   expect(s.model).toMatchObject({
     numFilters: 32,
@@ -68,7 +68,7 @@ it("refuses bad values with the CLI's messages, and misspelt classes with sugges
 it('says the command line of the same run', () => {
   const { fields } = formDefaults();
   expect(commandLine(['cat', 'dog'], { ...fields, 'num-filters': '64' })).toBe(
-    'pixelcnn train --preset demo --classes cat,dog --num-filters 64 --steps 406 --eval-images 200 --out runs/browser',
+    'pixelcnn train --preset demo --classes cat,dog --num-filters 64 --steps 470 --eval-images 200 --out runs/browser',
   );
 });
 
