@@ -129,144 +129,161 @@ function memoryHandlers(): CheckpointHandlers {
 const trainLosses = (rows: readonly MetricsRow[]) =>
   rows.filter((r) => r.kind === 'train').map((r) => r.lossNats);
 
-describeBackends('TrainingSession (the page trains as pixelcnn train does)', () => {
+describeBackends('TrainingSession (the page trains as pixelcnn train does)', ({ backend }) => {
+  // Each of the first two trains and samples twice (the page's run and the CLI's, or a run and its
+  // resumption): ~100 s alone on webgpu over SwiftShader (a CPU emulation of a GPU), past the
+  // default 120 s timeout beside other jobs in CI; seconds on wasm and cpu.
+  const slow = backend === 'webgpu' ? 900_000 : undefined;
   // Both run pixelcnn-dist's trainLoop: this checks the two adapters' mapping of the run settings
   // to it (the plan, the data order's seed, the held-out subset), on top of the page's cadence.
-  it('maps the run settings to the loop as the CLI does (same losses and held-out value), evaluates, samples and autosaves', async () => {
-    const s = settings(5);
-    const data = dataset();
-    // the CLI's loop, writing a run directory
-    const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'viewer-session-'));
-    const cliTrainer = trainerFor(s);
-    try {
-      const outcome = await train({
+  it(
+    'maps the run settings to the loop as the CLI does (same losses and held-out value), evaluates, samples and autosaves',
+    async () => {
+      const s = settings(5);
+      const data = dataset();
+      // the CLI's loop, writing a run directory
+      const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'viewer-session-'));
+      const cliTrainer = trainerFor(s);
+      try {
+        const outcome = await train({
+          settings: s,
+          runDir,
+          trainer: cliTrainer,
+          dataset: data,
+          progress: fresh,
+          backend: 'test',
+          reporter: new ProgressReporter({ write: () => true }),
+        });
+        expect(outcome.kind).toBe('done');
+        const cliRows = parseMetricsJsonl(
+          fs.readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8'),
+        ).rows;
+
+        const trainer = trainerFor(s);
+        const saves: CheckpointMeta[] = [];
+        const { log, events } = recorder();
+        const session = new TrainingSession({
+          settings: s,
+          trainer,
+          dataset: data,
+          progress: fresh,
+          backend: 'test',
+          cadence,
+          events,
+          autosave: async (_t, meta) => void saves.push(meta),
+        });
+        await session.run();
+        expect(session.state).toBe('finished');
+        expect(log.states.map(([st]) => st)).toEqual(['running', 'finished']);
+        // identical losses, step by step: same data order, dropout masks and updates as the CLI
+        expect(trainLosses(log.rows)).toEqual(trainLosses(cliRows));
+        expect(trainLosses(log.rows)).toHaveLength(5);
+        // held-out every 2 steps and at the end (the CLI: at the end of the run only here)
+        expect(log.rows.filter((r) => r.kind === 'eval').map((r) => r.step)).toEqual([2, 4, 5]);
+        const cliEval = cliRows.find((r) => r.kind === 'eval');
+        const lastEval = log.rows.filter((r) => r.kind === 'eval').at(-1);
+        expect(lastEval?.bitsPerDim).toBe(cliEval?.bitsPerDim);
+        expect(lastEval?.ci95).toBe(cliEval?.ci95);
+        // a grid after 3 steps and at the end: real above generated, 2 per class
+        expect(log.grids.map((g) => g.step)).toEqual([3, 5]);
+        const g = log.grids[1];
+        expect(g.classes).toEqual(CLASSES);
+        expect(g.generated).toHaveLength(2 * 2 * 784);
+        expect(g.realCounts).toEqual([2, 2]);
+        for (const v of g.generated) expect(Number.isInteger(v) && v >= 0 && v <= 255).toBe(true);
+        expect(g.real.some((v) => v > 0)).toBe(true);
+        // autosaved after every step (autosaveSeconds 0): meta the CLI reads
+        expect(saves.map((m) => m.progress.step)).toEqual([1, 2, 3, 4, 5]);
+        expect(saves.at(-1)?.settings).toEqual(s);
+        expect(saves.at(-1)?.progress.lastEval?.step).toBe(5);
+        expect(session.lastSavedStep).toBe(5);
+        trainer.dispose();
+        trainer.dist.dispose();
+      } finally {
+        cliTrainer.dispose();
+        cliTrainer.dist.dispose();
+        fs.rmSync(runDir, { recursive: true, force: true });
+      }
+    },
+    slow,
+  );
+
+  it(
+    'pauses and stops (autosaving), resumes; a reload resumed from the autosave repeats an uninterrupted run',
+    async () => {
+      const s = settings(4);
+      const data = dataset();
+      const straight = recorder();
+      const t0 = trainerFor(s);
+      await new TrainingSession({
         settings: s,
-        runDir,
-        trainer: cliTrainer,
+        trainer: t0,
         dataset: data,
         progress: fresh,
         backend: 'test',
-        reporter: new ProgressReporter({ write: () => true }),
-      });
-      expect(outcome.kind).toBe('done');
-      const cliRows = parseMetricsJsonl(
-        fs.readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8'),
-      ).rows;
+        cadence: { ...cadence, gridEvery: 0, autosaveSeconds: 3600 },
+        events: straight.events,
+      }).run();
+      t0.dispose();
+      t0.dist.dispose();
 
-      const trainer = trainerFor(s);
-      const saves: CheckpointMeta[] = [];
-      const { log, events } = recorder();
-      const session = new TrainingSession({
+      // pause after step 2 (the pause autosaves), resume, stop after step 3 (the stop autosaves)
+      const store = memoryHandlers();
+      let session: TrainingSession | undefined;
+      const first = recorder((step) => {
+        if (step === 2) session?.pause();
+        if (step === 3) session?.stop();
+      });
+      const t1 = trainerFor(s);
+      session = new TrainingSession({
         settings: s,
+        trainer: t1,
+        dataset: data,
+        progress: fresh,
+        backend: 'test',
+        cadence: { ...cadence, gridEvery: 0, autosaveSeconds: 3600 },
+        events: first.events,
+        autosave: (t, meta) => saveCheckpointTo(store, t, { extra: meta as never }),
+      });
+      const running = session.run();
+      while (session.state !== 'paused') await new Promise((r) => setTimeout(r, 10));
+      expect(first.log.saved).toEqual([2]);
+      session.resume();
+      await running;
+      expect(first.log.states.map(([st]) => st)).toEqual([
+        'running',
+        'paused',
+        'running',
+        'stopped',
+      ]);
+      expect(first.log.saved).toEqual([2, 3]);
+      t1.dispose();
+      t1.dist.dispose();
+
+      // the reload: the autosave's model, trainer state and meta; the page's kept metrics rows
+      const { trainer, extra } = await loadCheckpointFrom(store);
+      const meta = extra as unknown as CheckpointMeta;
+      expect(meta.progress).toMatchObject({ step: 3, batchInEpoch: 3 });
+      const second = recorder();
+      const resumed = new TrainingSession({
+        settings: meta.settings,
         trainer,
         dataset: data,
-        progress: fresh,
+        progress: meta.progress,
+        metrics: first.log.rows,
         backend: 'test',
-        cadence,
-        events,
-        autosave: async (_t, meta) => void saves.push(meta),
+        cadence: { ...cadence, gridEvery: 0, autosaveSeconds: 3600 },
+        events: second.events,
       });
-      await session.run();
-      expect(session.state).toBe('finished');
-      expect(log.states.map(([st]) => st)).toEqual(['running', 'finished']);
-      // identical losses, step by step: same data order, dropout masks and updates as the CLI
-      expect(trainLosses(log.rows)).toEqual(trainLosses(cliRows));
-      expect(trainLosses(log.rows)).toHaveLength(5);
-      // held-out every 2 steps and at the end (the CLI: at the end of the run only here)
-      expect(log.rows.filter((r) => r.kind === 'eval').map((r) => r.step)).toEqual([2, 4, 5]);
-      const cliEval = cliRows.find((r) => r.kind === 'eval');
-      const lastEval = log.rows.filter((r) => r.kind === 'eval').at(-1);
-      expect(lastEval?.bitsPerDim).toBe(cliEval?.bitsPerDim);
-      expect(lastEval?.ci95).toBe(cliEval?.ci95);
-      // a grid after 3 steps and at the end: real above generated, 2 per class
-      expect(log.grids.map((g) => g.step)).toEqual([3, 5]);
-      const g = log.grids[1];
-      expect(g.classes).toEqual(CLASSES);
-      expect(g.generated).toHaveLength(2 * 2 * 784);
-      expect(g.realCounts).toEqual([2, 2]);
-      for (const v of g.generated) expect(Number.isInteger(v) && v >= 0 && v <= 255).toBe(true);
-      expect(g.real.some((v) => v > 0)).toBe(true);
-      // autosaved after every step (autosaveSeconds 0): meta the CLI reads
-      expect(saves.map((m) => m.progress.step)).toEqual([1, 2, 3, 4, 5]);
-      expect(saves.at(-1)?.settings).toEqual(s);
-      expect(saves.at(-1)?.progress.lastEval?.step).toBe(5);
-      expect(session.lastSavedStep).toBe(5);
+      await resumed.run();
+      expect(resumed.state).toBe('finished');
+      expect(trainLosses(resumed.metrics)).toEqual(trainLosses(straight.log.rows));
+      expect(second.log.rows.filter((r) => r.kind === 'train').map((r) => r.step)).toEqual([4]);
       trainer.dispose();
       trainer.dist.dispose();
-    } finally {
-      cliTrainer.dispose();
-      cliTrainer.dist.dispose();
-      fs.rmSync(runDir, { recursive: true, force: true });
-    }
-  });
-
-  it('pauses and stops (autosaving), resumes; a reload resumed from the autosave repeats an uninterrupted run', async () => {
-    const s = settings(4);
-    const data = dataset();
-    const straight = recorder();
-    const t0 = trainerFor(s);
-    await new TrainingSession({
-      settings: s,
-      trainer: t0,
-      dataset: data,
-      progress: fresh,
-      backend: 'test',
-      cadence: { ...cadence, gridEvery: 0, autosaveSeconds: 3600 },
-      events: straight.events,
-    }).run();
-    t0.dispose();
-    t0.dist.dispose();
-
-    // pause after step 2 (the pause autosaves), resume, stop after step 3 (the stop autosaves)
-    const store = memoryHandlers();
-    let session: TrainingSession | undefined;
-    const first = recorder((step) => {
-      if (step === 2) session?.pause();
-      if (step === 3) session?.stop();
-    });
-    const t1 = trainerFor(s);
-    session = new TrainingSession({
-      settings: s,
-      trainer: t1,
-      dataset: data,
-      progress: fresh,
-      backend: 'test',
-      cadence: { ...cadence, gridEvery: 0, autosaveSeconds: 3600 },
-      events: first.events,
-      autosave: (t, meta) => saveCheckpointTo(store, t, { extra: meta as never }),
-    });
-    const running = session.run();
-    while (session.state !== 'paused') await new Promise((r) => setTimeout(r, 10));
-    expect(first.log.saved).toEqual([2]);
-    session.resume();
-    await running;
-    expect(first.log.states.map(([st]) => st)).toEqual(['running', 'paused', 'running', 'stopped']);
-    expect(first.log.saved).toEqual([2, 3]);
-    t1.dispose();
-    t1.dist.dispose();
-
-    // the reload: the autosave's model, trainer state and meta; the page's kept metrics rows
-    const { trainer, extra } = await loadCheckpointFrom(store);
-    const meta = extra as unknown as CheckpointMeta;
-    expect(meta.progress).toMatchObject({ step: 3, batchInEpoch: 3 });
-    const second = recorder();
-    const resumed = new TrainingSession({
-      settings: meta.settings,
-      trainer,
-      dataset: data,
-      progress: meta.progress,
-      metrics: first.log.rows,
-      backend: 'test',
-      cadence: { ...cadence, gridEvery: 0, autosaveSeconds: 3600 },
-      events: second.events,
-    });
-    await resumed.run();
-    expect(resumed.state).toBe('finished');
-    expect(trainLosses(resumed.metrics)).toEqual(trainLosses(straight.log.rows));
-    expect(second.log.rows.filter((r) => r.kind === 'train').map((r) => r.step)).toEqual([4]);
-    trainer.dispose();
-    trainer.dist.dispose();
-  });
+    },
+    slow,
+  );
 
   it('stops with the last good state named when the backend fails mid-run (no save after it)', async () => {
     const s = settings(5);
