@@ -1,4 +1,4 @@
-import { seededRandom } from '@pixelcnn/quickdraw-data';
+import { seededPermutation, seededRandom } from '@pixelcnn/quickdraw-data';
 
 /** splitmix32-style integer hash of a list of 32-bit integers: deterministic seeds per (seed, epoch, ...). */
 export function hashSeed(...parts: number[]): number {
@@ -18,14 +18,5 @@ export function hashSeed(...parts: number[]): number {
  * arguments, so a resumed run only needs (epoch, position).
  */
 export function epochPermutation(n: number, seed: number, epoch: number): Uint32Array {
-  const rand = seededRandom(hashSeed(seed, epoch, 0x5eed));
-  const p = new Uint32Array(n);
-  for (let i = 0; i < n; i++) p[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    const t = p[i];
-    p[i] = p[j];
-    p[j] = t;
-  }
-  return p;
+  return seededPermutation(n, seededRandom(hashSeed(seed, epoch, 0x5eed)));
 }

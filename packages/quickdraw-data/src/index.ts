@@ -52,6 +52,7 @@ export {
   type RawBatch,
   rowSplit,
   type Split,
+  seededPermutation,
   seededRandom,
   toBatch,
 } from './quickDrawDataset';

@@ -11,6 +11,7 @@ import {
   memorySource,
   QuickDrawDataset,
   rowSplit,
+  seededPermutation,
   seededRandom,
   toBatch,
 } from './quickDrawDataset';
@@ -118,6 +119,16 @@ describe('QuickDrawDataset splits and order', () => {
     expect(Math.abs(mean - 0.5)).toBeLessThan(5 * Math.sqrt(1 / 12 / xs.length));
     const again = seededRandom(42);
     expect(Array.from({ length: 5 }, () => again())).toEqual(xs.slice(0, 5));
+  });
+
+  it('seededPermutation is a permutation, repeated by the same generator state', () => {
+    const p = seededPermutation(1000, seededRandom(7));
+    expect([...p].sort((a, b) => a - b)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    expect(seededPermutation(1000, seededRandom(7))).toEqual(p);
+    expect(seededPermutation(1000, seededRandom(8))).not.toEqual(p);
+    // Fisher-Yates from the last position down: with a generator always at 0, each position i
+    // swaps with 0, which rotates the identity by one.
+    expect(Array.from(seededPermutation(5, () => 0))).toEqual([1, 2, 3, 4, 0]);
   });
 });
 

@@ -166,6 +166,22 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/**
+ * A Fisher-Yates permutation of 0..n-1 drawn with `random` (e.g. {@link seededRandom}): the same
+ * generator state gives the same order. Element i of a shuffled array is `array[p[i]]`.
+ */
+export function seededPermutation(n: number, random: () => number): Uint32Array {
+  const p = new Uint32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const t = p[i];
+    p[i] = p[j];
+    p[j] = t;
+  }
+  return p;
+}
+
 function checkSplit(fn: string, split: unknown): asserts split is Split {
   if (split !== 'train' && split !== 'test' && split !== 'all') {
     throw new Error(
@@ -265,21 +281,15 @@ export class QuickDrawDataset {
     checkSplit('examples', split);
     const { shuffle = true, seed = 0, epoch = 0 } = options;
     const base = this.index[split];
-    const classIndex = base.cls.slice();
-    const row = base.row.slice();
-    if (shuffle) {
-      const random = seededRandom(mix32((seed >>> 0) ^ mix32(epoch >>> 0)));
-      for (let i = row.length - 1; i > 0; i--) {
-        const j = Math.floor(random() * (i + 1));
-        const c = classIndex[i];
-        classIndex[i] = classIndex[j];
-        classIndex[j] = c;
-        const r = row[i];
-        row[i] = row[j];
-        row[j] = r;
-      }
-    }
-    return { classIndex, row };
+    if (!shuffle) return { classIndex: base.cls.slice(), row: base.row.slice() };
+    const p = seededPermutation(
+      base.row.length,
+      seededRandom(mix32((seed >>> 0) ^ mix32(epoch >>> 0))),
+    );
+    return {
+      classIndex: base.cls.map((_, i) => base.cls[p[i]]),
+      row: base.row.map((_, i) => base.row[p[i]]),
+    };
   }
 
   /** Read the bitmaps and labels of examples `[start, end)` of an `examples()` ordering. */

@@ -1,4 +1,4 @@
-import { seededRandom } from '@pixelcnn/quickdraw-data';
+import { seededPermutation, seededRandom } from '@pixelcnn/quickdraw-data';
 import * as tf from '@tensorflow/tfjs-core';
 import { type ClassifierConfig, DrawingClassifier, type LabelledImages } from './classifier';
 
@@ -68,7 +68,7 @@ export async function trainClassifier(
   try {
     for (let epoch = 0; epoch < epochs; epoch++) {
       const t0 = performance.now();
-      const order = permutation(n, seededRandom((seed * 1_000_003 + epoch) >>> 0));
+      const order = seededPermutation(n, seededRandom((seed * 1_000_003 + epoch) >>> 0));
       let total = tf.scalar(0);
       for (let start = 0; start < n; start += batchSize) {
         const end = Math.min(n, start + batchSize);
@@ -103,17 +103,4 @@ export async function trainClassifier(
     optimizer.dispose();
   }
   return model;
-}
-
-/** A seeded Fisher-Yates permutation of 0..n-1. */
-function permutation(n: number, random: () => number): Uint32Array {
-  const p = new Uint32Array(n);
-  for (let i = 0; i < n; i++) p[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    const t = p[i];
-    p[i] = p[j];
-    p[j] = t;
-  }
-  return p;
 }
