@@ -8,6 +8,7 @@ import {
 import { registerConv2dGradient } from './conv2dGradient';
 import { COPY_KERNELS_WASM, rememberStockCopyKernel } from './copyKernelsWasm';
 import { PIXELCNN_KERNELS_WASM } from './pixelCnnKernelsWasm';
+import { rememberStockSum, sumWasmConfig } from './sumWasm';
 import { unsortedSegmentSumWasmConfig } from './unsortedSegmentSumWasm';
 import { registerZeroGradients } from './zeroGradients';
 
@@ -22,6 +23,7 @@ export const WASM_TRAINING_KERNELS = [
   'Concat',
   'Identity',
   'Transpose',
+  'Sum',
   'PixelCnnNegConcat',
   'PixelCnnNegConcatGrad',
   'PixelCnnGate',
@@ -34,6 +36,7 @@ const OURS: readonly tf.KernelConfig[] = [
   unsortedSegmentSumWasmConfig,
   batchMatMulWasmConfig,
   ...COPY_KERNELS_WASM,
+  sumWasmConfig,
   ...PIXELCNN_KERNELS_WASM,
 ];
 
@@ -46,6 +49,7 @@ const REMEMBER: Record<string, (config: tf.KernelConfig) => void> = {
   Concat: rememberStockCopyKernel,
   Identity: rememberStockCopyKernel,
   Transpose: rememberStockCopyKernel,
+  Sum: rememberStockSum,
 };
 
 const isOurs = (config: tf.KernelConfig | undefined, ours: tf.KernelConfig): boolean =>
@@ -64,6 +68,9 @@ const isOurs = (config: tf.KernelConfig | undefined, ours: tf.KernelConfig): boo
  * - `Slice`, `SplitV`, `Concat` reading the wasm heap in place (the stock Slice copies its whole
  *   input first) and copying short rows with a loop; `Identity` sharing its input's buffer
  *   (reference counted) instead of copying it: every tensor saved for a gradient is a clone;
+ *   `Transpose` of batched 2-D swaps as a blocked copy;
+ * - `Sum` over leading axes (bias and broadcast gradients) as column sums, without the stock
+ *   kernel's transpose of its whole input;
  * - PixelCNN++'s fused elementwise kernels (concat_elu's negate-and-concat and the gate, each
  *   with its gradient; see `pixelCnnKernelsWasm.ts`), which `@pixelcnn/gated-resnet` uses where
  *   they are registered;
