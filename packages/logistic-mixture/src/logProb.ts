@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { check, formatShape } from './errors';
 import type { MixtureParams } from './mixtureParams';
-import { log1mexp, logSigmoid } from './stableMath';
+import { log1mexp, logSigmoid, logSumExpLastAxis } from './stableMath';
 import { broadcastShapes, checkParams, checkRange, integerInRange } from './validate';
 
 /** Options of {@link logProb} and {@link imageLogProb}. */
@@ -107,9 +107,9 @@ export function logProb(p: MixtureParams, x: tf.Tensor, o: LogProbOptions = {}):
       tf.mul(log1mexp(width), tf.mul(notLow, notHigh)),
     ]); // [..., K, C]
     // log_softmax by hand: tf.logSoftmax under a gradient tape leaks a tensor on wasm (tfjs 4.22).
-    const logWeights = tf.sub(p.logits, tf.logSumExp(p.logits, -1, true));
+    const logWeights = tf.sub(p.logits, logSumExpLastAxis(p.logits, true));
     const logPk = tf.add(tf.sum(logPkc, -1), logWeights); // [..., K]
-    const lp = tf.logSumExp(logPk, -1); // [...]
+    const lp = logSumExpLastAxis(logPk); // [...]
     if (!validate) return lp;
     // No synchronous read: a pixel that is not a value of the distribution gets NaN (the mask
     // comes from the data only, so no comparison op is on the gradient path).

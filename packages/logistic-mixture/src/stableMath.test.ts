@@ -2,7 +2,7 @@ import { describeBackends } from '@pixelcnn/backend/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import { log1mexp64, logSigmoid64 } from '../test/reference64';
-import { log1mexp, logDiffSigmoid, logSigmoid } from './stableMath';
+import { log1mexp, logDiffSigmoid, logSigmoid, logSumExpLastAxis } from './stableMath';
 
 // WGSL only promises exp(x) to (3 + 2|x|) ULP (WGSL spec, "Floating point accuracy"), and
 // log1mexp(t) ~ -exp(-t) for large t inherits it: SwiftShader is off by 3.6e-6 relative at
@@ -83,5 +83,53 @@ describeBackends('stableMath', ({ backend }) => {
       const r = logSigmoid64(hi) + Math.log(-Math.expm1(logSigmoid64(lo) - logSigmoid64(hi)));
       expect(Math.abs(y[i] - r)).toBeLessThan(1e-4);
     });
+  });
+
+  it('logSumExpLastAxis: float64 values, gradient softmax(x) * dy, with and without keepDims', async () => {
+    // rows far apart in scale (the max shift matters) and a row with a tie for the max
+    const rows = [
+      [0.5, -1, 2, 2],
+      [-300, -310, -305, -299.5],
+      [80, 79, -80, 0],
+    ];
+    const x = tf.tensor2d(rows);
+    const dy = tf.tensor1d([1, -2, 0.5]);
+    const ref = rows.map((r) => {
+      const m = Math.max(...r);
+      const lse = m + Math.log(r.reduce((a, v) => a + Math.exp(v - m), 0));
+      return { lse, softmax: r.map((v) => Math.exp(v - lse)) };
+    });
+    const dyv = [1, -2, 0.5];
+    for (const keepDims of [false, true]) {
+      const f = (t: tf.Tensor) => logSumExpLastAxis(t, keepDims);
+      const y = f(x);
+      expect(y.shape).toEqual(keepDims ? [3, 1] : [3]);
+      const got = await y.data();
+      // Float32 rounding of x - max, exp and log, with exp to (3 + 2|x|) ulp as WGSL promises
+      // (cpu and wasm: libm, ~1 ulp): absolute bounds in ulps of 1
+      const ulp = 2 ** -23;
+      for (const [i, r] of ref.entries()) {
+        const spread = Math.max(...rows[i]) - Math.min(...rows[i]);
+        expect(Math.abs(got[i] - r.lse)).toBeLessThanOrEqual(
+          ulp * (Math.abs(r.lse) + 4 + 2 * spread),
+        );
+      }
+      const g = await tf
+        .grad(f)(x, keepDims ? tf.reshape(dy, [3, 1]) : dy)
+        .data();
+      // dy * exp(x - lse): x - lse is off by an ulp of |x| + |lse| (an absolute error, relative
+      // after exp), exp by (3 + 2|x - lse|) ulp at most, the product by one; values below
+      // float32's normal range (e^-160) flush to zero
+      for (const [i, r] of ref.entries())
+        for (const [j, p] of r.softmax.entries()) {
+          const xij = rows[i][j];
+          const rel = ulp * (Math.abs(xij) + Math.abs(r.lse) + 4 + 2 * Math.abs(xij - r.lse));
+          expect(Math.abs(g[i * 4 + j] - dyv[i] * p)).toBeLessThanOrEqual(
+            Math.abs(dyv[i]) * p * rel + 2 ** -126,
+          );
+        }
+      // same forward as tfjs's own
+      expect(Array.from(got)).toEqual(Array.from(await tf.logSumExp(x, -1, keepDims).data()));
+    }
   });
 });
