@@ -51,7 +51,7 @@ async function loneConv(cfg: BenchConfig, batch: number) {
     const y = tf.conv2d(x, k, 1, 'valid');
     await y.data();
     y.dispose();
-  }, 3);
+  }, 9); // ~10 ms a call: the median of 9, so one disturbed call does not move the roofline
   const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
     tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'valid')),
   );
@@ -59,7 +59,7 @@ async function loneConv(cfg: BenchConfig, batch: number) {
     const [ga, gb] = grads([x, k]);
     await Promise.all([ga.data(), gb.data()]);
     tf.dispose([ga, gb]);
-  }, 2);
+  }, 5);
   tf.dispose([x, k]);
   // the sum's gradient is a broadcast of ones: the forward conv is still computed by tf.grads
   return {
