@@ -25,31 +25,27 @@ export interface BenchConfig {
  * wasm heap at micro-batches of up to 2 as it is, and of ~20 with recomputed blocks (slower per
  * image: bench `micro-batches`).
  */
+/** Issue 17's demo network; the trainer's demo is the same with 3 hierarchies. */
+const DEMO_NETWORK: BenchConfig['config'] = {
+  imageShape: [28, 28, 1],
+  numResnet: 1,
+  numHierarchies: 2,
+  numFilters: 32,
+  numLogisticMix: 5,
+  dropoutP: 0,
+};
+
 export const CONFIGS: Record<string, BenchConfig> = {
   demo: {
     description: "issue 17's demo network: 1 resnet, 2 hierarchies, 32 filters, 5 mix",
-    config: {
-      imageShape: [28, 28, 1],
-      numResnet: 1,
-      numHierarchies: 2,
-      numFilters: 32,
-      numLogisticMix: 5,
-      dropoutP: 0,
-    },
+    config: DEMO_NETWORK,
     train: { batch: 32, steps: 2 },
     sample: { n: 8, naivePixels: 4 },
     software: { train: { batch: 4, steps: 1 }, sample: { n: 2, naivePixels: 2, cachedPixels: 56 } },
   },
   demo3: {
     description: "the trainer demo's network: 1 resnet, 3 hierarchies, 32 filters, 5 mix",
-    config: {
-      imageShape: [28, 28, 1],
-      numResnet: 1,
-      numHierarchies: 3,
-      numFilters: 32,
-      numLogisticMix: 5,
-      dropoutP: 0,
-    },
+    config: { ...DEMO_NETWORK, numHierarchies: 3 },
     train: { batch: 32, steps: 2 },
     sample: { n: 8, naivePixels: 4 },
   },
