@@ -220,6 +220,20 @@ export function reducePermutation(
   };
 }
 
+/**
+ * `[A, R, C]` when a reduced permutation ({@link reducePermutation}) is a batched 2-D swap
+ * `[A, R, C] -> [A, C, R]` (A = 1 for a plain `[R, C] -> [C, R]`), else undefined.
+ */
+export function batchedSwap(r: {
+  shape: number[];
+  perm: number[];
+}): [number, number, number] | undefined {
+  if (r.perm.length === 2 && r.perm[0] === 1) return [1, r.shape[0], r.shape[1]];
+  if (r.perm.length === 3 && r.perm[0] === 0 && r.perm[1] === 2)
+    return [r.shape[0], r.shape[1], r.shape[2]];
+  return undefined;
+}
+
 /** Rows per block of the transposing copy (a block's destination lines stay in L1). */
 const TRANSPOSE_BLOCK = 16;
 
@@ -234,10 +248,9 @@ function transposeWasm(args: Args): tf.TensorInfo {
   const { x } = args.inputs as { x: tf.TensorInfo };
   const { perm } = (args.attrs ?? {}) as unknown as { perm: number[] };
   const r = reducePermutation(x.shape, perm);
-  const swap2d = r.perm.length === 2 && r.perm[0] === 1;
-  const batched = r.perm.length === 3 && r.perm[0] === 0 && r.perm[1] === 2;
+  const swap = batchedSwap(r);
   const copy = r.perm.every((a, i) => a === i);
-  if (x.dtype === 'string' || x.dtype === 'complex64' || !(swap2d || batched || copy)) {
+  if (x.dtype === 'string' || x.dtype === 'complex64' || !(swap || copy)) {
     return viaStock('Transpose', args) as tf.TensorInfo;
   }
   const backend = args.backend as unknown as WasmHeapBackend;
@@ -249,7 +262,7 @@ function transposeWasm(args: Args): tf.TensorInfo {
     dst.set(src);
     return out;
   }
-  const [a, rows, cols] = batched ? r.shape : [1, ...r.shape];
+  const [a, rows, cols] = swap as [number, number, number];
   const plane = rows * cols;
   for (let b = 0; b < a; b++) {
     const base = b * plane;

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
-import { reduceLayout } from './sumWasm';
 import { describeBackends } from './testing/describeBackends';
 
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
@@ -25,23 +24,6 @@ function expectSums(actual: ArrayLike<number>, expected: number[], magnitude: nu
   for (let i = 0; i < expected.length; i++)
     expect(Math.abs(actual[i] - expected[i])).toBeLessThanOrEqual(1e-6 * magnitude[i] + 1e-30);
 }
-
-it('reduceLayout merges neighbouring axes of one kind and drops size-1 ones', () => {
-  expect(reduceLayout([32, 28, 28, 64], [0, 1, 2])).toEqual([
-    { size: 25088, reduced: true },
-    { size: 64, reduced: false },
-  ]);
-  expect(reduceLayout([2, 3, 1, 4, 5], [1, 3])).toEqual([
-    { size: 2, reduced: false },
-    { size: 12, reduced: true },
-    { size: 5, reduced: false },
-  ]);
-  expect(reduceLayout([1, 6], [0])).toEqual([{ size: 6, reduced: false }]);
-  expect(reduceLayout([3, 4], [1])).toEqual([
-    { size: 3, reduced: false },
-    { size: 4, reduced: true },
-  ]);
-});
 
 describeBackends('Sum (wasm: leading axes as column sums in JS)', () => {
   it('sums any shape over any axes, with and without keepDims, like index arithmetic in float64 (property)', async () => {

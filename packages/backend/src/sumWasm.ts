@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { batchedSwap, reducePermutation } from './copyKernelsWasm';
 
 /** What the column sums use of the wasm backend. */
 interface WasmHeapBackend {
@@ -17,33 +18,15 @@ export function rememberStockSum(config: tf.KernelConfig | undefined): void {
 }
 
 /**
- * The shape of a reduction with size-1 axes dropped and neighbouring axes of the same kind
- * merged: `[32, 28, 28, 64]` summed over `[0, 1, 2]` is `[{25088, reduced}, {64, kept}]`.
- */
-export function reduceLayout(
-  shape: readonly number[],
-  axes: readonly number[],
-): { size: number; reduced: boolean }[] {
-  const out: { size: number; reduced: boolean }[] = [];
-  shape.forEach((size, a) => {
-    if (size === 1) return;
-    const reduced = axes.includes(a);
-    const last = out[out.length - 1];
-    if (last && last.reduced === reduced) last.size *= size;
-    else out.push({ size, reduced });
-  });
-  return out;
-}
-
-/**
  * `Sum` for the wasm backend without the stock kernel's transpose. The stock kernel sums over
  * the innermost axes only, so a sum over leading axes (every bias gradient of a network,
  * `[32, 28, 28, 64] -> [64]`; every broadcast's gradient; the weight norm's `[kh, kw, C, O] ->
- * [O]`) first transposes the whole input with its generic loop (8.5 ms for a `[25088, 64]`
- * matrix on 2 cores). Here a float32 sum that reduces ({@link reduceLayout}) to
- * `[A, R, K] -> [A, K]` (A and K optional) runs as column sums in JS, one pass in input order with
- * float64 accumulators (0.5 ms for the same matrix, and more accurate); other sums go to the stock
- * kernel.
+ * [O]`) first transposes the whole input, kept axes then reduced ones, with its generic loop
+ * (8.5 ms for a `[25088, 64]` matrix on 2 cores). Where that transpose is a (batched) 2-D swap,
+ * `[A, R, K] -> [A, K, R]` ({@link batchedSwap}: what our Transpose copies in JS), the float32 sum
+ * runs instead as column sums in JS, one pass in input order with float64 accumulators (0.5 ms
+ * for the same matrix, and more accurate); other sums go to the stock kernel, which needs no
+ * transpose when the reduced axes are innermost.
  */
 export function sumWasm(args: Args): tf.TensorInfo {
   const { x } = args.inputs as { x: tf.TensorInfo };
@@ -55,17 +38,13 @@ export function sumWasm(args: Args): tf.TensorInfo {
     throw new Error('Error in Sum (wasm): the stock wasm Sum is not registered');
   }
   const axes = tf.util.parseAxisParam(axis, x.shape);
-  const layout = reduceLayout(x.shape, axes);
-  const r = layout.findIndex((d) => d.reduced);
-  const columns =
-    x.dtype === 'float32' &&
-    r >= 0 &&
-    r === layout.length - 2 && // a reduced run followed by one kept run
-    layout.length <= 3;
-  if (!columns) return stockKernel.kernelFunc(args) as tf.TensorInfo;
-  const outer = r === 1 ? layout[0].size : 1;
-  const rows = layout[r].size;
-  const cols = layout[r + 1].size;
+  // the stock kernel's transpose: kept axes first, reduced ones last
+  const kept = x.shape.map((_, a) => a).filter((a) => !axes.includes(a));
+  const swap = batchedSwap(
+    reducePermutation(x.shape, [...kept, ...axes.slice().sort((a, b) => a - b)]),
+  );
+  if (x.dtype !== 'float32' || !swap) return stockKernel.kernelFunc(args) as tf.TensorInfo;
+  const [outer, rows, cols] = swap; // [A, R, K]: sum over R
   const outShape = keepDims
     ? x.shape.map((d, a) => (axes.includes(a) ? 1 : d))
     : x.shape.filter((_, a) => !axes.includes(a));
